@@ -1,0 +1,185 @@
+"""The public functions: argument checking and normalisation around the Cython codec.
+
+This module owns everything that touches user-supplied Python objects (arrays of any layout, PIL images,
+option names) and turns it into the plain C-contiguous arrays and integers the codec modules take. It does no
+pixel work itself beyond the one copy that makes an array contiguous.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _decoder, _encoder
+from ._tables import STD_CHROMA_QUANT_TABLE, STD_LUMA_QUANT_TABLE
+from .errors import JpegError
+
+# Luma sampling factors (h, v) per subsampling name; chroma is always 1x1.
+SUBSAMPLING_FACTORS = {
+    "4:4:4": (1, 1),
+    "4:2:2": (2, 1),
+    "4:2:0": (2, 2),
+    "4:4:0": (1, 2),
+}
+
+
+@dataclass(frozen=True)
+class JpegInfo:
+    """What the headers of a JPEG say, read without decoding the entropy-coded data."""
+
+    width: int
+    height: int
+    components: int
+    mode: str  # "L", "RGB", "CMYK" or "YCCK": the colour space the pixels decode to
+    subsampling: str  # "4:4:4", "4:2:0", ... or "HxV,HxV,HxV" when no common name fits
+    sampling_factors: tuple  # ((h, v), ...) per component, in frame order
+    progressive: bool
+    restart_interval: int
+    precision: int = 8
+    sof: int = 0xC0  # the frame marker: 0xC0 baseline, 0xC1 extended, 0xC2 progressive, ...
+    arithmetic: bool = False
+    lossless: bool = False
+    jfif_version: tuple | None = None
+    density: tuple | None = None  # (x, y, unit) from JFIF: unit 0 aspect ratio, 1 dpi, 2 dots/cm
+    adobe_transform: int | None = None
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    orientation: int = 1
+    comment: bytes | None = None
+    extra: dict = field(default_factory=dict, repr=False)
+
+
+def quality_tables(quality: int) -> np.ndarray:
+    """Scale the Annex K tables to `quality` with the IJG formula, as libjpeg's jpeg_set_quality does.
+
+    Returns a (2, 64) uint16 array, luma then chroma, in natural order, clamped to 1..255 (baseline).
+    """
+    quality = _check_int("quality", quality, 1, 100)
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    base = np.array([STD_LUMA_QUANT_TABLE, STD_CHROMA_QUANT_TABLE], dtype=np.int64)
+    return np.clip((base * scale + 50) // 100, 1, 255).astype(np.uint16)
+
+
+def as_pixels(image) -> np.ndarray:
+    """Return `image` as a C-contiguous uint8 array of shape (H, W) or (H, W, 3)."""
+    if _is_pil_image(image):
+        image = _pil_to_array(image)
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"image must be a numpy array or a PIL.Image.Image, not {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"image must have dtype uint8, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ValueError(f"image must have shape (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
+    height, width = image.shape[:2]
+    if not (1 <= width <= 65535 and 1 <= height <= 65535):
+        raise ValueError(f"image must be 1..65535 pixels each way (a JPEG limit), got {width}x{height}")
+    return np.ascontiguousarray(image)
+
+
+def encode(image, quality=75, subsampling="4:2:0", optimize=False, restart_interval=0, qtables=None) -> bytes:
+    """Encode an image as a baseline JFIF JPEG.
+
+    image: uint8 array (H, W), (H, W, 1) or (H, W, 3) RGB of any strides, or a PIL image (L and RGB used as
+        they are; other modes converted, with transparency composited onto white).
+    quality: 1..100, scaling the T.81 Annex K tables exactly as libjpeg does.
+    subsampling: "4:4:4", "4:2:2", "4:2:0" or "4:4:0" (ignored for grayscale).
+    optimize: compute optimal Huffman tables from the image's own statistics (T.81 K.2).
+    restart_interval: write a restart marker every N MCUs (0: none).
+    qtables: one or two 64-entry quantization tables (natural order, values 1..255) used instead of quality.
+    """
+    pixels = as_pixels(image)
+    if subsampling not in SUBSAMPLING_FACTORS:
+        raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING_FACTORS)}, got {subsampling!r}")
+    h_samp, v_samp = SUBSAMPLING_FACTORS[subsampling] if pixels.ndim == 3 else (1, 1)
+    tables = quality_tables(quality) if qtables is None else _check_qtables(qtables)
+    restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
+    return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval)
+
+
+def decode(data) -> np.ndarray:
+    """Decode a JPEG to a uint8 array: (H, W, 3) RGB for colour files, (H, W) for grayscale."""
+    return _decoder.decode_image(_as_byte_buffer(data))
+
+
+def info(data) -> JpegInfo:
+    """Read a JPEG's headers (up to the first scan) and return what they say, without decoding pixels."""
+    header = _decoder.read_header(_as_byte_buffer(data))
+    sampling = tuple(tuple(hv) for hv in header["sampling_factors"])
+    known = {name for name in JpegInfo.__dataclass_fields__}
+    fields = {key: value for key, value in header.items() if key in known}
+    fields["extra"] = {key: value for key, value in header.items() if key not in known}
+    fields["sampling_factors"] = sampling
+    fields["subsampling"] = subsampling_name(sampling)
+    return JpegInfo(**fields)
+
+
+def subsampling_name(sampling_factors) -> str:
+    """Name a component sampling layout the way J:a:b notation does, e.g. ((2, 2), (1, 1), (1, 1)) -> 4:2:0."""
+    if len(sampling_factors) == 1:
+        return "4:4:4"
+    luma, chroma = sampling_factors[0], sampling_factors[1:]
+    if all(tuple(c) == tuple(chroma[0]) for c in chroma):
+        ratio = (luma[0] / chroma[0][0], luma[1] / chroma[0][1])
+        names = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0", (4, 1): "4:1:1", (4, 2): "4:1:0"}
+        if ratio in names:
+            return names[ratio]
+    return ",".join(f"{h}x{v}" for h, v in sampling_factors)
+
+
+def _check_int(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+    return int(value)
+
+
+def _check_qtables(qtables) -> np.ndarray:
+    tables = [np.asarray(t).reshape(-1) for t in (qtables if _is_sequence_of_tables(qtables) else [qtables])]
+    if not 1 <= len(tables) <= 2 or any(t.size != 64 for t in tables):
+        raise ValueError("qtables must be one or two tables of 64 entries each (natural order)")
+    stacked = np.array(tables if len(tables) == 2 else tables * 2)
+    if not np.issubdtype(stacked.dtype, np.integer) or stacked.min() < 1 or stacked.max() > 255:
+        raise ValueError("qtables entries must be integers from 1 to 255")
+    return stacked.astype(np.uint16)
+
+
+def _is_sequence_of_tables(qtables) -> bool:
+    if isinstance(qtables, dict):  # Pillow's layout: {0: table, 1: table}
+        return True
+    first = qtables[0] if len(qtables) else None
+    return first is not None and np.ndim(first) >= 1
+
+
+def _is_pil_image(obj) -> bool:
+    return type(obj).__module__.startswith("PIL.") and hasattr(obj, "mode") and hasattr(obj, "getbands")
+
+
+def _pil_to_array(image) -> np.ndarray:
+    from PIL import Image
+
+    if image.mode in ("L", "RGB"):
+        return np.asarray(image)
+    if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(white, rgba)
+        return np.asarray(flat.convert("L" if image.mode in ("LA", "La") else "RGB"))
+    if image.mode in ("1", "I", "I;16", "I;16B", "I;16L", "F"):
+        return np.asarray(image.convert("L"))
+    return np.asarray(image.convert("RGB"))
+
+
+def _as_byte_buffer(data):
+    """A C-contiguous byte view of any bytes-like object (bytes, bytearray, memoryview, numpy array)."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"JPEG data must be a bytes-like object, not {type(data).__name__}") from None
+    if not view.c_contiguous:
+        return view.tobytes()
+    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
