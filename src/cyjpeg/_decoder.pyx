@@ -26,12 +26,16 @@ from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK,
                               HUFF_TABLE_OVERFULL, HUFF_DC_SYMBOL, HUFF_DC_RANGE)
 from cyjpeg._idct cimport idct_islow, idct_dc_only
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
-                               upsample_replicate, ycc_to_rgb_row, interleave_row)
+                               upsample_replicate, ycc_to_rgb_row, interleave_row,
+                               ColourTables, colour_tables_init)
 from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS,
                              STD_DC_CHROMA_VALS, STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS,
                              STD_AC_CHROMA_VALS)
 
 from cyjpeg.errors import JpegError, UnsupportedJpegError
+
+cdef ColourTables COLOUR_TABLES
+colour_tables_init(&COLOUR_TABLES)
 
 # Pixel count above which a frame is refused before anything is allocated (issue 3 makes it an argument).
 MAX_PIXELS = 1 << 28
@@ -115,7 +119,7 @@ ctypedef struct DecoderState:
     int restart_interval
     int transform                    # 1: YCbCr -> RGB; 0: components are already R, G, B
     int strict                       # 1: running out of scan data is an error (issue 3 adds strict=False)
-    int32_t* colsum                  # scratch for 2-D upsampling
+    uint16_t* colsum                 # scratch for 2-D upsampling
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
@@ -497,7 +501,7 @@ cdef int setup_frame(DecoderState* st) except -1:
     cdef size_t plane_bytes
     frame.mcus_x = (frame.width + 8 * frame.hmax - 1) // (8 * frame.hmax)
     frame.mcus_y = (frame.height + 8 * frame.vmax - 1) // (8 * frame.vmax)
-    st.colsum = <int32_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(int32_t))
+    st.colsum = <uint16_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(uint16_t))
     if st.colsum == NULL:
         raise MemoryError()
     for i in range(frame.ncomp):
@@ -596,7 +600,7 @@ cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
         row1 = component_row(st, &frame.comp[1], y)
         row2 = component_row(st, &frame.comp[2], y)
         if st.transform:
-            ycc_to_rgb_row(row0, row1, row2, out, frame.width)
+            ycc_to_rgb_row(&COLOUR_TABLES, row0, row1, row2, out, frame.width)
         else:
             interleave_row(row0, row1, row2, out, frame.width)
     if y_end > st.rows_done:
