@@ -23,7 +23,7 @@ import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
 from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
-                              HUFF_TABLE_OVERFULL, HUFF_DC_SYMBOL, HUFF_DC_RANGE)
+                              HUFF_TABLE_OVERFULL, HUFF_DC_RANGE)
 from cyjpeg._idct cimport idct_islow, idct_dc_only
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, interleave_row,
@@ -75,6 +75,7 @@ cdef enum:
     M_APP14 = 0xEE
     M_COM = 0xFE
     M_TEM = 0x01
+    END_OF_DATA = 0x100            # parse_segments: the data ended before EOI
 
 
 ctypedef struct Component:
@@ -149,14 +150,14 @@ cdef size_t find_marker(const uint8_t* data, size_t size, size_t pos, int* marke
 cdef int parse_segments(DecoderState* st, const uint8_t* data, size_t size, size_t* pos_io, dict meta,
                         Scan* scan) except -1:
     # Read marker segments from pos until SOS (returns M_SOS with the scan header parsed into `scan` and pos at
-    # the first byte of entropy-coded data) or EOI / end of data (returns M_EOI / -1, pos at the end).
+    # the first byte of entropy-coded data) or EOI / end of data (returns M_EOI / END_OF_DATA).
     cdef size_t pos = pos_io[0], code_pos, seg, length
     cdef int marker
     while True:
         code_pos = find_marker(data, size, pos, &marker)
         if marker < 0:
             pos_io[0] = size
-            return -1
+            return END_OF_DATA
         seg = code_pos + 1                   # first byte after the marker code
         if marker == M_EOI:
             pos_io[0] = seg
@@ -176,6 +177,8 @@ cdef int parse_segments(DecoderState* st, const uint8_t* data, size_t size, size
                             f"{length} bytes but only {size - seg} remain")
         if (0xC0 <= marker <= 0xCF) and marker not in (M_DHT, M_DAC, 0xC8):
             parse_sof(st, data, seg, length, marker, meta)
+            if meta is not None:
+                meta["sof"] = marker
         elif marker == M_DHT:
             parse_dht(st, data, seg, length)
         elif marker == M_DQT:
@@ -272,8 +275,6 @@ cdef int parse_dht(DecoderState* st, const uint8_t* data, size_t seg, size_t len
         status = huff_build(table, data + p + 1, data + p + 17, table_class == 0)
         if status == HUFF_TABLE_OVERFULL:
             raise JpegError(f"invalid JPEG: Huffman table at byte {p} has more codes of some length than fit")
-        if status == HUFF_DC_SYMBOL:
-            raise JpegError(f"invalid JPEG: DC Huffman table at byte {p} has a symbol above 15")
         if status != HUFF_OK:
             raise JpegError(f"invalid JPEG: bad Huffman table at byte {p}")
         p += 17 + count
@@ -356,10 +357,13 @@ cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, di
         meta["density"] = ((payload[8] << 8) | payload[9], (payload[10] << 8) | payload[11], payload[7])
     elif marker == M_APP14 and payload[:5] == b"Adobe" and n >= 12:
         meta["adobe_transform"] = payload[11]
-    elif marker == M_APP1 and payload[:6] == b"Exif\x00\x00" and meta.get("exif") is None:
-        meta["exif"] = payload                 # with its "Exif\0\0" prefix, as Pillow's info["exif"]
-    elif marker == M_APP2 and payload[:12] == b"ICC_PROFILE\x00" and n >= 14:
-        meta.setdefault("_icc_chunks", []).append((payload[12], payload[14:]))
+    elif marker == M_APP1 and payload[:6] == b"Exif\x00\x00":
+        # As Pillow's info["exif"]: the first segment with its "Exif\0\0" prefix, later ones appended bare.
+        meta["exif"] = payload if meta.get("exif") is None else meta["exif"] + payload[6:]
+    elif marker == M_APP2 and payload[:12] == b"ICC_PROFILE\x00" and n >= 14 and "sof" not in meta:
+        # ICC.1 B.4: chunks carry (sequence number, chunk count). Like Pillow, only chunks before the frame
+        # header count, and a profile with a missing chunk is dropped.
+        meta.setdefault("_icc_chunks", []).append((payload[12], payload[13], payload[14:]))
     return 0
 
 
@@ -369,7 +373,8 @@ cdef dict finish_meta(DecoderState* st, dict meta):
     cdef int i
     chunks = meta.pop("_icc_chunks", None)
     if chunks:
-        meta["icc_profile"] = b"".join(chunk for _, chunk in sorted(chunks, key=lambda c: c[0]))
+        chunks.sort(key=lambda chunk: chunk[0])
+        meta["icc_profile"] = b"".join(c[2] for c in chunks) if chunks[0][1] == len(chunks) else None
     if meta.get("exif") is not None:
         meta["orientation"] = exif_orientation(meta["exif"])
     sampling = [(frame.comp[i].h, frame.comp[i].v) for i in range(frame.ncomp)]
@@ -622,8 +627,9 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
                  long long mcu, long long total) noexcept nogil:
     # T.81 F.1.2.3 / E.2.4: after every restart interval the encoder pads to a byte and writes RSTn, n counting
     # 0..7. Find it; if it is not the one expected, resynchronise as libjpeg does (jdmarker.c resync): an
-    # earlier RST is skipped, one of the next two means this interval's marker was lost (its MCUs come out
-    # empty and the marker is kept for the next boundary), anything else is taken as the expected one.
+    # earlier RST is skipped, one of the next two means this interval's marker was lost (the marker is kept
+    # for the next boundary and the interval comes out as libjpeg makes it: its first MCU decoded from zero
+    # bits, the rest empty), anything else is taken as the expected one.
     cdef int marker, distance
     br_reset_bits(br)
     lost_interval[0] = 0
@@ -644,7 +650,7 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
         distance = (marker - M_RST0 - expected_rst[0]) & 7
         if distance == 1 or distance == 2:
             # The expected marker is missing: leave this one for the next boundary.
-            lost_interval[0] = 1
+            lost_interval[0] = 2
             expected_rst[0] = (expected_rst[0] + 1) & 7
             return STATUS_OK
         # Consume the marker; an earlier one (distance 6 or 7) means look further.
@@ -668,6 +674,7 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
     cdef HuffTable* ac_tables[MAX_COMPONENTS]
     cdef const uint16_t* quants[MAX_COMPONENTS]
     cdef BitReader br
+    cdef BitReader zero_bits       # a reader that only yields zeros, for the first MCU of a lost interval
     cdef int16_t coef[64]
     cdef int i, ci, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready
     cdef int ri = st.restart_interval, left_in_interval
@@ -719,7 +726,11 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                         else:
                             dest = comp.plane + (my * 8) * comp.stride + mx * 8
                         memset(coef, 0, sizeof(coef))
-                        if lost:
+                        if lost == 2:
+                            br_init(&zero_bits, data, size, size)
+                            zero_bits.stopped = 1
+                            result = huff_decode_block(&zero_bits, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        elif lost:
                             result = 1
                         else:
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
@@ -737,7 +748,9 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                             idct_dc_only(coef, quants[i], dest, comp.stride)
                         else:
                             idct_islow(coef, quants[i], dest, comp.stride)
-            if br_overrun(&br):
+            if lost == 2:
+                lost = 1
+            if br_overrun(&br) and not lost:
                 if br.marker == 0:
                     snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: scan data ends at byte %llu "
                              "(in MCU %lld of %lld)", <unsigned long long>br.marker_pos, mcu, total)
@@ -827,6 +840,9 @@ cdef int check_scan_tables(DecoderState* st, Component* comp) except -1:
         else:
             raise JpegError(f"invalid JPEG: component {comp.id} uses DC Huffman table {comp.dc_table}, "
                             "which no DHT defined")
+    if st.dc_tables[comp.dc_table].large_dc_symbol:
+        raise JpegError(f"invalid JPEG: DC Huffman table {comp.dc_table} (used by component {comp.id}) has a "
+                        "symbol above 15, which no DCT scan can use")
     if not st.ac_tables[comp.ac_table].defined:
         if comp.ac_table == 0:
             huff_build(&st.ac_tables[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)

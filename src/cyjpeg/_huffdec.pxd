@@ -1,7 +1,7 @@
 # Huffman decoding for the sequential DCT process (T.81 Annex C, F.2.2).
 #
 # Owns: turning a DHT table (BITS counts and HUFFVAL symbols) into decode tables, with the checks libjpeg
-# makes (no over-subscribed lengths, DC symbols at most 15); decoding one symbol through a 9-bit lookahead
+# makes (no over-subscribed lengths; DC symbols above 15 flagged for the scan to refuse); decoding one symbol through a 9-bit lookahead
 # table with a maxcode walk for longer codes (T.81 F.2.2.3, Figure F.16); and decoding one 8x8 block of
 # quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
@@ -22,12 +22,12 @@ cdef enum:
     HUFF_BAD_CODE = -1        # the bits do not form any code of the table
     HUFF_TABLE_TOO_LONG = -2  # BITS counts more than 256 symbols
     HUFF_TABLE_OVERFULL = -3  # more codes of some length than that length allows
-    HUFF_DC_SYMBOL = -4       # a DC table symbol above 15 (a magnitude category no sample precision has)
     HUFF_DC_RANGE = -5        # the DC prediction left every valid range (corrupt data)
 
 
 ctypedef struct HuffTable:
     int defined
+    int large_dc_symbol      # a DC symbol above 15: legal for lossless (16), never for DCT scans
     # lookahead[bits] = (code length << 8) | symbol for the code that `bits` (the next 9 bits) starts with,
     # or 0 when that code is longer than 9 bits.
     uint16_t lookahead[LOOKAHEAD_SIZE]
@@ -51,7 +51,8 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
     for i in range(count):
         table.huffval[i] = values[i]
         if is_dc and values[i] > 15:
-            return HUFF_DC_SYMBOL
+            # Only a DCT scan that selects this table is in error (the frame type may not be known yet).
+            table.large_dc_symbol = 1
     for length in range(1, 17):
         table.valoffset[length] = k - code
         for i in range(bits[length - 1]):
