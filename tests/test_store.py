@@ -46,7 +46,8 @@ def store(tmp_path):
     good = io.BytesIO()
     Image.fromarray(photo).save(good, "JPEG", quality=90)
     (src / "broken.jpg").write_bytes(good.getvalue()[:300])
-    (src / "readme.txt").write_text("not a photo")
+    (src / "readme.txt").write_text("not a photo, not named like one: not walked")
+    (src / "upload-without-suffix").write_bytes(b"GIF89a but nothing more")
     return src, tmp_path / "dst", icc
 
 
@@ -70,7 +71,8 @@ def test_compress_tree_end_to_end(store, tmp_path):
         row["output"] for row in rows if row["output"])
     # Unreadable files are rows with a reason, not the end of the run.
     assert by_path["broken.jpg"]["status"] == "error" and by_path["broken.jpg"]["reason"]
-    assert by_path["readme.txt"]["status"] == "error"
+    assert by_path["upload-without-suffix"]["status"] == "error"
+    assert "readme.txt" not in by_path
     # Formats and outputs.
     assert by_path["bags/blue.png"]["output"] == "bags/blue.jpg" and by_path["bags/blue.png"]["status"] == "converted"
     assert by_path["bags/green.webp"]["status"] == "converted"

@@ -300,9 +300,10 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".t
                   ".pgm", ".pbm", ".pnm", ".tga", ".ico", ".avif", ".heic", ".jp2", ".j2k"}
 
 
-def walk_images(root, all_files=True):
-    """Files under root, sorted, relative order stable. With all_files, every regular file (so unreadable ones
-    get reported); otherwise only names with an image suffix."""
+def walk_images(root, all_files=False):
+    """Files under root, sorted: those named like images (IMAGE_SUFFIXES) or with no suffix at all, so a README
+    or a CSV beside the photos is not an "unreadable image"; a broken .jpg is still listed (and reported).
+    With all_files, every regular file."""
     root = os.fspath(root)
     found = []
     for folder, dirs, files in os.walk(root):
@@ -310,6 +311,7 @@ def walk_images(root, all_files=True):
         for name in sorted(files):
             if name.startswith("."):
                 continue
-            if all_files or os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+            suffix = os.path.splitext(name)[1].lower()
+            if all_files or not suffix or suffix in IMAGE_SUFFIXES:
                 found.append(os.path.join(folder, name))
     return found

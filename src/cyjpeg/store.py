@@ -242,6 +242,8 @@ def _encode_like_upload(pixels, options, metadata):
             best, high = (data, quality), quality - 1
         else:
             low = quality + 1
+    if best is None:
+        notes.append(f"SSIM {target} not reached even at quality 100")
     data, quality = best if best else (_api.encode(pixels, quality=100, **extra), 100)
     return (data if codec_writes_metadata else _splice_metadata(data, icc, exif, notes)), quality, notes
 
@@ -291,12 +293,21 @@ def _splice_metadata(jpeg, icc, exif, notes):
 
 
 def _ssim(reference, candidate) -> float:
-    """SSIM of two uint8 images on luma: cyjpeg.metrics.ssim when the package has it, else ssim_luma."""
+    """SSIM of two uint8 images on BT.601 luma: cyjpeg.metrics.ssim (Cython) when the package has it, else
+    ssim_luma. Luma, not RGB channels: 4:2:0 chroma subsampling alone costs RGB-channel SSIM a few hundredths
+    on noisy photos at any quality, which is not what a viewer sees."""
     try:
         from .metrics import ssim  # issue 4
     except ImportError:
         return ssim_luma(reference, candidate)
-    return float(ssim(reference, candidate))
+    return float(ssim(_luma_uint8(reference), _luma_uint8(candidate)))
+
+
+def _luma_uint8(pixels):
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        return pixels
+    return np.clip(np.rint(_luma(pixels)), 0, 255).astype(np.uint8)
 
 
 def _luma(pixels):
