@@ -392,3 +392,38 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
         return PyBytes_FromStringAndSize(<char*>st.writer.data, <Py_ssize_t>st.writer.size)
     finally:
         free_state(st)
+
+
+# ---- Kernel access for tests (tests/test_kernels_encoder.py); not part of the public API. ----
+
+def _forward_dct(samples):
+    """islow forward DCT of an 8x8 uint8 block: int32 (8, 8), natural order, scaled by 8 like libjpeg's."""
+    cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
+    if block.shape[0] != 8 or block.shape[1] != 8:
+        raise ValueError("samples must be 8x8")
+    result = np.empty((8, 8), dtype=np.int32)
+    cdef int32_t[:, ::1] out = result
+    fdct_islow(&block[0, 0], 8, &out[0, 0])
+    return result
+
+
+def _quantize(coefs, qtable):
+    """Quantize int32 (8, 8) DCT output with a natural-order table: (int16 zigzag[64], nonzero bitmap)."""
+    cdef const int32_t[:, ::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int32)
+    cdef const uint16_t[::1] table = np.ascontiguousarray(qtable, dtype=np.uint16).reshape(-1)
+    cdef Divisors div
+    zz = np.empty(64, dtype=np.int16)
+    cdef int16_t[::1] zz_view = zz
+    make_divisors(&table[0], &div)
+    mask = quantize_zigzag(&coef_view[0, 0], &div, &zz_view[0])
+    return zz, mask
+
+
+def _optimal_table(counts):
+    """BITS (16 counts) and HUFFVAL of the optimal table for 256 symbol counts (T.81 K.2 as libjpeg)."""
+    cdef const int64_t[::1] count_view = np.ascontiguousarray(counts, dtype=np.int64)
+    cdef HuffSpec spec
+    if count_view.shape[0] != 256:
+        raise ValueError("counts must have 256 entries")
+    optimal_spec(&count_view[0], &spec)
+    return [spec.bits[i] for i in range(16)], [spec.values[i] for i in range(spec.count)]
