@@ -24,7 +24,7 @@ from cyjpeg._color cimport (
     rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2,
 )
 from cyjpeg._fdct cimport fdct_islow
-from cyjpeg._quant cimport Divisors, make_divisors, quantize_zigzag
+from cyjpeg._quant cimport Divisors, make_divisors, quantize_block, make_zigzag_mask_table
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, flush_bits
 from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
@@ -32,6 +32,10 @@ from cyjpeg._huffenc cimport (
 
 import numpy as np
 from .errors import JpegError
+
+# Zigzag positions of each row's nonzero pattern (see _quant.make_zigzag_mask_table); filled at import.
+cdef uint64_t ZIGZAG_MASK_TABLE[8 * 256]
+make_zigzag_mask_table(ZIGZAG_MASK_TABLE)
 
 cdef enum:
     BLOCK_ROOM = 512     # worst case bytes for one block: 27 + 63 * 26 bits, doubled for 0xFF stuffing
@@ -128,8 +132,9 @@ cdef int run_scan(EncoderState* st, bint gather) noexcept nogil:
     Returns 0, or -1 with st.error set.
     """
     cdef int32_t dc_pred[3]
-    cdef int32_t coefs[64]
-    cdef int16_t zz[64]
+    cdef int32_t dct_work[64]
+    cdef int16_t coefs[64]
+    cdef int16_t quantized[64]
     cdef uint64_t nonzero_mask
     cdef int mcu_x, mcu_y, c, bx, by, block_col, block_row, table
     cdef int blocks_per_mcu = 0
@@ -169,18 +174,19 @@ cdef int run_scan(EncoderState* st, bint gather) noexcept nogil:
                         block_col = mcu_x * comp.h_samp + bx
                         if block_col < comp.width_blocks and block_row < comp.height_blocks:
                             fdct_islow(comp.band + by * 8 * comp.band_stride + block_col * 8,
-                                       comp.band_stride, coefs)
-                            nonzero_mask = quantize_zigzag(coefs, &st.divisors[table], zz)
+                                       comp.band_stride, dct_work, coefs)
+                            nonzero_mask = quantize_block(coefs, &st.divisors[table], ZIGZAG_MASK_TABLE,
+                                                          quantized)
                         else:
                             # A dummy block that only pads the MCU: no AC, and the DC of the block before
                             # it in the MCU, so its DC difference is 0 (libjpeg does the same).
-                            zz[0] = previous_dc
+                            quantized[0] = previous_dc
                             nonzero_mask = 1 if previous_dc != 0 else 0
-                        previous_dc = zz[0]
+                        previous_dc = quantized[0]
                         if gather:
-                            count_block(zz, nonzero_mask, &dc_pred[c], st.dc_freq[table], st.ac_freq[table])
+                            count_block(quantized, nonzero_mask, &dc_pred[c], st.dc_freq[table], st.ac_freq[table])
                         else:
-                            encode_block(&st.writer, zz, nonzero_mask, &dc_pred[c],
+                            encode_block(&st.writer, quantized, nonzero_mask, &dc_pred[c],
                                          &st.dc_codes[table], &st.ac_codes[table])
             mcus_done += 1
     return 0
@@ -397,26 +403,28 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
 # ---- Kernel access for tests (tests/test_kernels_encoder.py); not part of the public API. ----
 
 def _forward_dct(samples):
-    """islow forward DCT of an 8x8 uint8 block: int32 (8, 8), natural order, scaled by 8 like libjpeg's."""
+    """islow forward DCT of an 8x8 uint8 block: int16 (8, 8), natural order, scaled by 8 like libjpeg's."""
     cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
     if block.shape[0] != 8 or block.shape[1] != 8:
         raise ValueError("samples must be 8x8")
-    result = np.empty((8, 8), dtype=np.int32)
-    cdef int32_t[:, ::1] out = result
-    fdct_islow(&block[0, 0], 8, &out[0, 0])
+    cdef int32_t work[64]
+    result = np.empty((8, 8), dtype=np.int16)
+    cdef int16_t[:, ::1] out = result
+    fdct_islow(&block[0, 0], 8, work, &out[0, 0])
     return result
 
 
 def _quantize(coefs, qtable):
-    """Quantize int32 (8, 8) DCT output with a natural-order table: (int16 zigzag[64], nonzero bitmap)."""
-    cdef const int32_t[:, ::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int32)
+    """Quantize int16 (8, 8) DCT output with a natural-order table: (int16 zigzag[64], nonzero bitmap)."""
+    cdef const int16_t[:, ::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16)
+    cdef int k
     cdef const uint16_t[::1] table = np.ascontiguousarray(qtable, dtype=np.uint16).reshape(-1)
     cdef Divisors div
-    zz = np.empty(64, dtype=np.int16)
-    cdef int16_t[::1] zz_view = zz
+    natural = np.empty(64, dtype=np.int16)
+    cdef int16_t[::1] natural_view = natural
     make_divisors(&table[0], &div)
-    mask = quantize_zigzag(&coef_view[0, 0], &div, &zz_view[0])
-    return zz, mask
+    mask = quantize_block(&coef_view[0, 0], &div, ZIGZAG_MASK_TABLE, &natural_view[0])
+    return natural[[ZIGZAG_TO_NATURAL[k] for k in range(64)]], mask
 
 
 def _optimal_table(counts):

@@ -6,7 +6,7 @@
 # libjpeg's "islow" method, so our coefficients equal libjpeg-turbo's exactly. Like libjpeg's, the output is
 # scaled up by 8 (a factor sqrt(8) per 1-D pass); _quant.pxd divides by 8*Q in one step.
 # Does not own quantization (see _quant.pxd).
-from libc.stdint cimport uint8_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, int32_t
 
 cdef enum:
     CONST_BITS = 13            # fixed-point fraction bits of the multipliers
@@ -25,20 +25,23 @@ cdef enum:
     FIX_3_072711026 = 25172    # 3.072711026 * 2**13
 
 
-cdef inline void fdct_islow(const uint8_t* samples, int stride, int32_t* coefs) noexcept nogil:
+cdef inline void fdct_islow(const uint8_t* samples, int stride, int32_t* work, int16_t* coefs) noexcept nogil:
     """DCT of the 8x8 samples at `samples` (rows `stride` bytes apart) into coefs[64], natural order.
 
-    Magnitudes stay below 2**15 throughout for 8-bit input, so nothing can overflow int32.
+    `work` is 64 int32 of scratch space between the passes. The outputs are below 2**14 in magnitude for
+    8-bit input (8 times a DCT of values in -128..127), so they fit int16, which the quantizer wants.
     """
     cdef int32_t tmp0, tmp1, tmp2, tmp3, tmp4, tmp5, tmp6, tmp7
     cdef int32_t tmp10, tmp11, tmp12, tmp13, z1, z2, z3, z4, z5
     cdef int row, col
     cdef const uint8_t* s
     cdef int32_t* c
+    cdef int16_t* out
+    cdef int16_t s0, s1, s2, s3, s4, s5, s6, s7, e10, e11, e12, e13
     # Pass 1: rows. Results are scaled up by 2**PASS1_BITS to keep precision for pass 2.
     for row in range(8):
         s = samples + row * stride
-        c = coefs + row * 8
+        c = work + row * 8
         tmp0 = <int32_t>s[0] + s[7]
         tmp7 = <int32_t>s[0] - s[7]
         tmp1 = <int32_t>s[1] + s[6]
@@ -76,40 +79,51 @@ cdef inline void fdct_islow(const uint8_t* samples, int stride, int32_t* coefs) 
         c[3] = (tmp6 + z2 + z3 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
         c[1] = (tmp7 + z1 + z4 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
     # Pass 2: columns. Removes the PASS1_BITS scaling; the result keeps the overall factor of 8.
-    # The loop runs over columns with unit stride, which the compiler can vectorise.
+    # The loop runs over columns with unit stride, so the compiler computes all eight columns in vector
+    # lanes. Baseline SSE2 has no 32-bit vector multiply, but it does have 16 x 16 -> 32-bit products:
+    # so the butterflies are kept in int16 (pass-1 outputs are below 2**13, their pairwise sums and
+    # differences below 2**15) and each rotation is expanded into products of one int16 term by one
+    # combined constant (e.g. z1 + tmp13 * FIX_0_765 = tmp12 * FIX_0_541 + tmp13 * (FIX_0_541 + FIX_0_765)).
+    # Integer products distribute exactly, so the sums equal libjpeg's term for term.
     for col in range(8):
-        c = coefs + col
-        tmp0 = c[0] + c[56]
-        tmp7 = c[0] - c[56]
-        tmp1 = c[8] + c[48]
-        tmp6 = c[8] - c[48]
-        tmp2 = c[16] + c[40]
-        tmp5 = c[16] - c[40]
-        tmp3 = c[24] + c[32]
-        tmp4 = c[24] - c[32]
-        tmp10 = tmp0 + tmp3
-        tmp13 = tmp0 - tmp3
-        tmp11 = tmp1 + tmp2
-        tmp12 = tmp1 - tmp2
-        c[0] = (tmp10 + tmp11 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS
-        c[32] = (tmp10 - tmp11 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS
-        z1 = (tmp12 + tmp13) * FIX_0_541196100
-        c[16] = (z1 + tmp13 * FIX_0_765366865 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
-        c[48] = (z1 - tmp12 * FIX_1_847759065 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
-        z1 = tmp4 + tmp7
-        z2 = tmp5 + tmp6
-        z3 = tmp4 + tmp6
-        z4 = tmp5 + tmp7
-        z5 = (z3 + z4) * FIX_1_175875602
-        tmp4 = tmp4 * FIX_0_298631336
-        tmp5 = tmp5 * FIX_2_053119869
-        tmp6 = tmp6 * FIX_3_072711026
-        tmp7 = tmp7 * FIX_1_501321110
-        z1 = -z1 * FIX_0_899976223
-        z2 = -z2 * FIX_2_562915447
-        z3 = -z3 * FIX_1_961570560 + z5
-        z4 = -z4 * FIX_0_390180644 + z5
-        c[56] = (tmp4 + z1 + z3 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
-        c[40] = (tmp5 + z2 + z4 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
-        c[24] = (tmp6 + z2 + z3 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
-        c[8] = (tmp7 + z1 + z4 + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS)
+        c = work + col
+        out = coefs + col
+        s0 = <int16_t>(c[0] + c[56])
+        s7 = <int16_t>(c[0] - c[56])
+        s1 = <int16_t>(c[8] + c[48])
+        s6 = <int16_t>(c[8] - c[48])
+        s2 = <int16_t>(c[16] + c[40])
+        s5 = <int16_t>(c[16] - c[40])
+        s3 = <int16_t>(c[24] + c[32])
+        s4 = <int16_t>(c[24] - c[32])
+        e10 = <int16_t>(s0 + s3)
+        e13 = <int16_t>(s0 - s3)
+        e11 = <int16_t>(s1 + s2)
+        e12 = <int16_t>(s1 - s2)
+        out[0] = <int16_t>((<int32_t>e10 + e11 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+        out[32] = <int16_t>((<int32_t>e10 - e11 + (1 << (PASS1_BITS - 1))) >> PASS1_BITS)
+        out[16] = <int16_t>((<int32_t>e12 * FIX_0_541196100 + <int32_t>e13 * (FIX_0_541196100 + FIX_0_765366865)
+                             + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))
+        out[48] = <int16_t>((<int32_t>e13 * FIX_0_541196100 + <int32_t>e12 * (FIX_0_541196100 - FIX_1_847759065)
+                             + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))
+        # Odd part: with z5 = (s4 + s5 + s6 + s7) * FIX_1_175875602 distributed over the four terms.
+        out[56] = <int16_t>((<int32_t>s4 * (FIX_0_298631336 - FIX_0_899976223 - FIX_1_961570560 + FIX_1_175875602)
+                             + <int32_t>s5 * FIX_1_175875602
+                             + <int32_t>s6 * (FIX_1_175875602 - FIX_1_961570560)
+                             + <int32_t>s7 * (FIX_1_175875602 - FIX_0_899976223)
+                             + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))
+        out[40] = <int16_t>((<int32_t>s4 * FIX_1_175875602
+                             + <int32_t>s5 * (FIX_2_053119869 - FIX_2_562915447 - FIX_0_390180644 + FIX_1_175875602)
+                             + <int32_t>s6 * (FIX_1_175875602 - FIX_2_562915447)
+                             + <int32_t>s7 * (FIX_1_175875602 - FIX_0_390180644)
+                             + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))
+        out[24] = <int16_t>((<int32_t>s4 * (FIX_1_175875602 - FIX_1_961570560)
+                             + <int32_t>s5 * (FIX_1_175875602 - FIX_2_562915447)
+                             + <int32_t>s6 * (FIX_3_072711026 - FIX_2_562915447 - FIX_1_961570560 + FIX_1_175875602)
+                             + <int32_t>s7 * FIX_1_175875602
+                             + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))
+        out[8] = <int16_t>((<int32_t>s4 * (FIX_1_175875602 - FIX_0_899976223)
+                            + <int32_t>s5 * (FIX_1_175875602 - FIX_0_390180644)
+                            + <int32_t>s6 * FIX_1_175875602
+                            + <int32_t>s7 * (FIX_1_501321110 - FIX_0_899976223 - FIX_0_390180644 + FIX_1_175875602)
+                            + (1 << (CONST_BITS + PASS1_BITS - 1))) >> (CONST_BITS + PASS1_BITS))

@@ -9,6 +9,7 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, int64_t, uint64_t
 from libc.string cimport memset
 from cyjpeg._bitwriter cimport BitWriter, put_bits
+from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef extern from "_intrin.h":
     int cy_ctz64(uint64_t x) noexcept nogil
@@ -61,14 +62,17 @@ cdef inline void load_spec(const uint8_t* bits, const uint8_t* values, HuffSpec*
         spec.values[i] = values[i]
 
 
-cdef inline void encode_block(BitWriter* bw, const int16_t* zz, uint64_t nonzero_mask, int32_t* dc_pred,
+cdef inline void encode_block(BitWriter* bw, const int16_t* coefs, uint64_t nonzero_mask, int32_t* dc_pred,
                               const HuffCodes* dc_codes, const HuffCodes* ac_codes) noexcept nogil:
-    """Huffman-code one quantized block (zigzag order). The caller has reserved the output room."""
-    cdef int32_t diff = zz[0] - dc_pred[0]
+    """Huffman-code one quantized block. `coefs` is in natural order; `nonzero_mask` in zigzag order.
+
+    The caller has reserved the output room.
+    """
+    cdef int32_t diff = coefs[0] - dc_pred[0]
     cdef int32_t value
     cdef uint32_t magnitude
     cdef int nbits, run, k, last_k = 0, symbol
-    dc_pred[0] = zz[0]
+    dc_pred[0] = coefs[0]
     # T.81 F.1.2.1: the DC difference is coded as its magnitude category (a Huffman symbol) followed by
     # that many bits: the value itself when positive, value - 1 (ones' complement) when negative.
     magnitude = <uint32_t>(-diff if diff < 0 else diff)
@@ -86,7 +90,7 @@ cdef inline void encode_block(BitWriter* bw, const int16_t* zz, uint64_t nonzero
         while run >= 16:
             put_bits(bw, ac_codes.code[SYMBOL_ZRL], ac_codes.length[SYMBOL_ZRL])
             run -= 16
-        value = zz[k]
+        value = coefs[ZIGZAG_TO_NATURAL[k]]
         magnitude = <uint32_t>(-value if value < 0 else value)
         nbits = cy_bit_length(magnitude)
         if value < 0:
@@ -99,13 +103,13 @@ cdef inline void encode_block(BitWriter* bw, const int16_t* zz, uint64_t nonzero
         put_bits(bw, ac_codes.code[SYMBOL_EOB], ac_codes.length[SYMBOL_EOB])
 
 
-cdef inline void count_block(const int16_t* zz, uint64_t nonzero_mask, int32_t* dc_pred,
+cdef inline void count_block(const int16_t* coefs, uint64_t nonzero_mask, int32_t* dc_pred,
                              int64_t* dc_freq, int64_t* ac_freq) noexcept nogil:
     """Count the symbols encode_block would emit for this block (the statistics pass for K.2)."""
-    cdef int32_t diff = zz[0] - dc_pred[0]
+    cdef int32_t diff = coefs[0] - dc_pred[0]
     cdef int32_t value
     cdef int run, k, last_k = 0
-    dc_pred[0] = zz[0]
+    dc_pred[0] = coefs[0]
     dc_freq[cy_bit_length(<uint32_t>(-diff if diff < 0 else diff))] += 1
     nonzero_mask &= ~(<uint64_t>1)
     while nonzero_mask:
@@ -115,7 +119,7 @@ cdef inline void count_block(const int16_t* zz, uint64_t nonzero_mask, int32_t* 
         while run >= 16:
             ac_freq[SYMBOL_ZRL] += 1
             run -= 16
-        value = zz[k]
+        value = coefs[ZIGZAG_TO_NATURAL[k]]
         ac_freq[(run << 4) | cy_bit_length(<uint32_t>(-value if value < 0 else value))] += 1
         last_k = k
     if last_k != 63:
