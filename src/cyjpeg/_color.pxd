@@ -35,9 +35,9 @@ cdef inline void rgb_row_to_ycc(const uint8_t* rgb, int width, int padded_width,
     the arithmetic on planes then runs in vector lanes (16x16 -> 32-bit products). Same results as the
     per-pixel formula: only the order of evaluation changes.
     """
-    cdef uint16_t red[CHUNK]
-    cdef uint16_t green[CHUNK]
-    cdef uint16_t blue[CHUNK]
+    cdef uint8_t red[CHUNK]
+    cdef uint8_t green[CHUNK]
+    cdef uint8_t blue[CHUNK]
     cdef int start = 0, count, x
     while start < width:
         count = width - start if width - start < CHUNK else CHUNK
@@ -52,20 +52,19 @@ cdef inline void rgb_row_to_ycc(const uint8_t* rgb, int width, int padded_width,
     replicate_right(cr_row, width, padded_width)
 
 
-cdef inline void ycc_planes(const uint16_t* red, const uint16_t* green, const uint16_t* blue, int count,
+cdef inline void ycc_planes(const uint8_t* red, const uint8_t* green, const uint8_t* blue, int count,
                             uint8_t* y_out, uint8_t* cb_out, uint8_t* cr_out) noexcept nogil:
     # All products are unsigned 16 x 16 bits, which SSE2 and NEON multiply in vector lanes; the sums are
     # formed so that no intermediate is negative (Cb and Cr subtract from a positive total).
     cdef int x
+    cdef uint32_t r, g, b
     for x in range(count):
-        y_out[x] = <uint8_t>((<uint32_t>red[x] * FIX_0_29900 + <uint32_t>green[x] * FIX_0_58700
-                              + <uint32_t>blue[x] * FIX_0_11400 + ONE_HALF) >> SCALEBITS)
-    for x in range(count):
-        cb_out[x] = <uint8_t>((<uint32_t>blue[x] * FIX_0_50000 + CBCR_OFFSET
-                               - <uint32_t>red[x] * FIX_0_16874 - <uint32_t>green[x] * FIX_0_33126) >> SCALEBITS)
-    for x in range(count):
-        cr_out[x] = <uint8_t>((<uint32_t>red[x] * FIX_0_50000 + CBCR_OFFSET
-                               - <uint32_t>green[x] * FIX_0_41869 - <uint32_t>blue[x] * FIX_0_08131) >> SCALEBITS)
+        r = <uint16_t>red[x]
+        g = <uint16_t>green[x]
+        b = <uint16_t>blue[x]
+        y_out[x] = <uint8_t>((r * FIX_0_29900 + g * FIX_0_58700 + b * FIX_0_11400 + ONE_HALF) >> SCALEBITS)
+        cb_out[x] = <uint8_t>((b * FIX_0_50000 + CBCR_OFFSET - r * FIX_0_16874 - g * FIX_0_33126) >> SCALEBITS)
+        cr_out[x] = <uint8_t>((r * FIX_0_50000 + CBCR_OFFSET - g * FIX_0_41869 - b * FIX_0_08131) >> SCALEBITS)
 
 
 cdef inline void gray_row(const uint8_t* gray, int width, int padded_width, uint8_t* y_row) noexcept nogil:

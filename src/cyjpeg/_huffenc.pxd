@@ -14,6 +14,7 @@ from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 cdef extern from "_intrin.h":
     int cy_ctz64(uint64_t x) noexcept nogil
     int cy_bit_length(uint32_t x) noexcept nogil
+    int cy_bit_length_nonzero(uint32_t x) noexcept nogil
 
 cdef enum:
     SYMBOL_ZRL = 0xF0   # run of 16 zeros (T.81 F.1.2.2.1)
@@ -69,16 +70,16 @@ cdef inline void encode_block(BitWriter* bw, const int16_t* coefs, uint64_t nonz
     The caller has reserved the output room.
     """
     cdef int32_t diff = coefs[0] - dc_pred[0]
-    cdef int32_t value
+    cdef int32_t value, sign
     cdef uint32_t magnitude
     cdef int nbits, run, k, last_k = 0, symbol
     dc_pred[0] = coefs[0]
     # T.81 F.1.2.1: the DC difference is coded as its magnitude category (a Huffman symbol) followed by
     # that many bits: the value itself when positive, value - 1 (ones' complement) when negative.
-    magnitude = <uint32_t>(-diff if diff < 0 else diff)
+    sign = diff >> 31
+    magnitude = <uint32_t>((diff ^ sign) - sign)
     nbits = cy_bit_length(magnitude)
-    if diff < 0:
-        diff -= 1
+    diff += sign
     put_bits(bw, (dc_codes.code[nbits] << nbits) | (<uint32_t>diff & ((<uint32_t>1 << nbits) - 1)),
              dc_codes.length[nbits] + nbits)
     # T.81 F.1.2.2: each nonzero AC coefficient is coded as (zero run, magnitude category) then its bits.
@@ -91,10 +92,10 @@ cdef inline void encode_block(BitWriter* bw, const int16_t* coefs, uint64_t nonz
             put_bits(bw, ac_codes.code[SYMBOL_ZRL], ac_codes.length[SYMBOL_ZRL])
             run -= 16
         value = coefs[ZIGZAG_TO_NATURAL[k]]
-        magnitude = <uint32_t>(-value if value < 0 else value)
-        nbits = cy_bit_length(magnitude)
-        if value < 0:
-            value -= 1
+        sign = value >> 31                       # 0 or -1; branch-free, since signs are unpredictable
+        magnitude = <uint32_t>((value ^ sign) - sign)
+        nbits = cy_bit_length_nonzero(magnitude)
+        value += sign                            # value - 1 for negatives: T.81 F.1.2.2.1's extra bits
         symbol = (run << 4) | nbits
         put_bits(bw, (ac_codes.code[symbol] << nbits) | (<uint32_t>value & ((<uint32_t>1 << nbits) - 1)),
                  ac_codes.length[symbol] + nbits)

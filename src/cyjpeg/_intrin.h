@@ -28,11 +28,18 @@ static __inline int cy_bit_length(uint32_t x) {
     _BitScanReverse(&index, x);
     return (int)index + 1;
 }
+static __inline int cy_bit_length_nonzero(uint32_t x) {
+    unsigned long index;
+    _BitScanReverse(&index, x);
+    return (int)index + 1;
+}
 static __inline uint64_t cy_to_big_endian64(uint64_t x) { return _byteswap_uint64(x); }
 #else
 /* cy_ctz64 is only called with x != 0 (the caller loops while the mask is nonzero). */
 static inline int cy_ctz64(uint64_t x) { return __builtin_ctzll(x); }
 static inline int cy_bit_length(uint32_t x) { return x ? 32 - __builtin_clz(x) : 0; }
+/* For x != 0 (AC coefficients that are known nonzero): no test for zero. */
+static inline int cy_bit_length_nonzero(uint32_t x) { return 32 - __builtin_clz(x); }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 static inline uint64_t cy_to_big_endian64(uint64_t x) { return x; }
 #else
