@@ -31,7 +31,6 @@ from cyjpeg._huffenc cimport (
 )
 
 import numpy as np
-from .errors import JpegError
 
 # Zigzag positions of each row's nonzero pattern (see _quant.make_zigzag_mask_table); filled at import.
 cdef uint64_t ZIGZAG_MASK_TABLE[8 * 256]
@@ -132,7 +131,7 @@ cdef int run_scan(EncoderState* st, bint gather) noexcept nogil:
     Returns 0, or -1 with st.error set.
     """
     cdef int32_t dc_pred[3]
-    cdef int32_t dct_work[64]
+    cdef int16_t dct_work[128]
     cdef int16_t coefs[64]
     cdef int16_t quantized[64]
     cdef uint64_t nonzero_mask
@@ -394,7 +393,7 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
             message = (<bytes>st.error).decode() if st.error != NULL else "encoding failed"
             if "memory" in message:
                 raise MemoryError(message)
-            raise JpegError(message)
+            raise RuntimeError(message)  # a bug in cyjpeg, not bad input: the arguments were checked above
         return PyBytes_FromStringAndSize(<char*>st.writer.data, <Py_ssize_t>st.writer.size)
     finally:
         free_state(st)
@@ -407,7 +406,7 @@ def _forward_dct(samples):
     cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
     if block.shape[0] != 8 or block.shape[1] != 8:
         raise ValueError("samples must be 8x8")
-    cdef int32_t work[64]
+    cdef int16_t work[128]
     result = np.empty((8, 8), dtype=np.int16)
     cdef int16_t[:, ::1] out = result
     fdct_islow(&block[0, 0], 8, work, &out[0, 0])
