@@ -5,7 +5,8 @@ Owns the per-call state, the band pipeline (colour conversion and down-sampling 
 a small buffer, never a full-image copy), the order of blocks within an MCU (T.81 A.2.3), the dummy blocks
 that pad partial MCUs, restart intervals, the two passes of optimize=True, and every marker segment. This is
 the only encoder module that touches Python objects; the kernels come from the .pxd files and are inlined:
-_color (RGB->YCbCr, down-sampling), _fdct (forward DCT), _quant (quantize + zigzag), _huffenc (Huffman
+_color (RGB->YCbCr, down-sampling), _fdct (forward DCT, with the transposes of _simd.h), _quant (quantize,
+zigzag-order nonzero bitmap), _huffenc (Huffman
 coding and optimal tables), _bitwriter (output bytes).
 
 The arithmetic of every stage reproduces libjpeg-turbo's defaults (islow DCT, no smoothing), so for the same
