@@ -6,8 +6,7 @@ a small buffer, never a full-image copy), the order of blocks within an MCU (T.8
 that pad partial MCUs, restart intervals, the two passes of optimize=True, and every marker segment. This is
 the only encoder module that touches Python objects; the kernels come from the .pxd files and are inlined:
 _color (RGB->YCbCr, down-sampling), _fdct (forward DCT, with the transposes of _simd.h), _quant (quantize,
-zigzag-order nonzero bitmap), _huffenc (Huffman
-coding and optimal tables), _bitwriter (output bytes).
+zigzag-order nonzero bitmap), _huffenc (Huffman coding and optimal tables), _bitwriter (output bytes).
 
 The arithmetic of every stage reproduces libjpeg-turbo's defaults (islow DCT, no smoothing), so for the same
 quantization tables the entropy-coded data is byte-identical to Pillow's.
