@@ -1,0 +1,211 @@
+"""Encode and decode speed of cyjpeg beside Pillow (and simplejpeg when installed), in one run.
+
+    python benchmarks/bench_speed.py [--sets kodak,large] [--rounds N] [--quality Q] [--no-threads] [--memory]
+
+Sets: `kodak` is the 24 Kodak photos (768x512); `large` is the 8-9 megapixel phone photos of the corpus's
+`jpeg/large` folder, decoded by Pillow to get their pixels. Encode: quality 75, 4:2:0, baseline, standard
+Huffman tables. Decode: the JPEGs Pillow wrote from the same pixels at those settings.
+
+Every round times each codec on the whole set, codecs interleaved within the round so that a noisy neighbour
+slows them alike; each figure is the median over rounds of megapixels per second. Then, unless --no-threads:
+two Python threads sharing the set (does the codec release the GIL?), and cyjpeg's own `threads=2` on one large
+photo when the installed cyjpeg has that option. --memory adds each codec's peak resident memory for one large
+photo, measured in a fresh process. Run by hand; it asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import cyjpeg
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SETS = {
+    "kodak": lambda: sorted((CORPUS / "photos" / "kodak").glob("*.png")),
+    "large": lambda: [
+        CORPUS / "jpeg" / "large" / "exifs__hdr__iphone_hdr_YES.jpg",
+        CORPUS / "jpeg" / "large" / "exifs__mobile__HMD_Nokia_8.3_5G.jpg",
+    ],
+}
+
+
+def codecs(quality):
+    """name -> (encode(pixels) -> bytes, decode(bytes) -> pixels) for every codec that imports here."""
+
+    def pillow_encode(pixels):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, "JPEG", quality=quality, subsampling="4:2:0")
+        return buffer.getvalue()
+
+    def pillow_decode(data):
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image)
+
+    found = {
+        "cyjpeg": (lambda p: cyjpeg.encode(p, quality=quality, subsampling="4:2:0"), cyjpeg.decode),
+        "Pillow": (pillow_encode, pillow_decode),
+    }
+    try:
+        import simplejpeg
+    except ImportError:
+        return found
+    found["simplejpeg"] = (
+        lambda p: simplejpeg.encode_jpeg(p, quality=quality, colorspace="RGB", colorsubsampling="420"),
+        lambda d: simplejpeg.decode_jpeg(d, colorspace="RGB"),
+    )
+    return found
+
+
+def load_set(name):
+    paths = [p for p in SETS[name]() if p.exists()]
+    return [np.ascontiguousarray(Image.open(p).convert("RGB")) for p in paths]
+
+
+def run_serial(function, inputs):
+    start = time.perf_counter()
+    for item in inputs:
+        function(item)
+    return time.perf_counter() - start
+
+
+def run_threaded(function, inputs, threads=2):
+    with ThreadPoolExecutor(threads) as pool:
+        start = time.perf_counter()
+        list(pool.map(function, inputs))
+        return time.perf_counter() - start
+
+
+def interleaved_medians(jobs, rounds):
+    """jobs: {key: zero-argument callable returning seconds}; median seconds per key over interleaved rounds."""
+    for job in jobs.values():  # warm-up: first-touch page faults, lazy imports
+        job()
+    seconds = {key: [] for key in jobs}
+    for _ in range(rounds):
+        for key, job in jobs.items():
+            seconds[key].append(job())
+    return {key: statistics.median(values) for key, values in seconds.items()}
+
+
+def speed_table(set_name, photos, table, rounds, threads):
+    megapixels = sum(p.shape[0] * p.shape[1] for p in photos) / 1e6
+    jpegs = [table["Pillow"][0](p) for p in photos]
+    runners = {"1 thread": run_serial}
+    if threads:
+        runners["2 threads"] = run_threaded
+    jobs = {}
+    for name, (encode, decode) in table.items():
+        for label, runner in runners.items():
+            jobs[name, "encode", label] = lambda r=runner, f=encode: r(f, photos)
+            jobs[name, "decode", label] = lambda r=runner, f=decode: r(f, jpegs)
+    rate = {key: megapixels / seconds for key, seconds in interleaved_medians(jobs, rounds).items()}
+
+    print(f"\n### {set_name}: {len(photos)} photos, {megapixels:.1f} MP per round, {rounds} rounds\n")
+    print("| codec | threads | encode MP/s | x Pillow | x simplejpeg | decode MP/s | x Pillow | x simplejpeg |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for label in runners:
+        for name in table:
+            cells = []
+            for op in ("encode", "decode"):
+                value = rate[name, op, label]
+                cells.append(f"{value:.0f}")
+                for anchor in ("Pillow", "simplejpeg"):
+                    anchor_rate = rate.get((anchor, op, "1 thread"))
+                    cells.append(f"{value / anchor_rate:.2f}" if anchor_rate else "-")
+            print(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    if threads:
+        print("\nScaling, 2 threads over 1 thread on the batch: " + ", ".join(
+            f"{name} encode {rate[name, 'encode', '2 threads'] / rate[name, 'encode', '1 thread']:.2f}x "
+            f"decode {rate[name, 'decode', '2 threads'] / rate[name, 'decode', '1 thread']:.2f}x"
+            for name in table))
+
+
+def split_image_table(photo, rounds):
+    """cyjpeg's threads=N on one photo: the image split into restart-marker bands coded concurrently."""
+    try:
+        cyjpeg.encode(photo[:16, :16], threads=2)
+    except TypeError:
+        print("\n(threads= not supported by this cyjpeg: skipped the one-image split)")
+        return
+    data = cyjpeg.encode(photo, threads=1)
+    jobs = {
+        ("encode", n): (lambda n=n: run_serial(lambda p: cyjpeg.encode(p, threads=n), [photo])) for n in (1, 2)
+    }
+    jobs.update({("decode", n): (lambda n=n: run_serial(lambda d: cyjpeg.decode(d, threads=n), [data]))
+                 for n in (1, 2)})
+    medians = interleaved_medians(jobs, rounds)
+    megapixels = photo.shape[0] * photo.shape[1] / 1e6
+    print(f"\n### one {megapixels:.1f} MP photo, cyjpeg threads=1 vs threads=2\n")
+    for op in ("encode", "decode"):
+        one, two = megapixels / medians[op, 1], megapixels / medians[op, 2]
+        print(f"{op}: {one:.0f} MP/s -> {two:.0f} MP/s ({two / one:.2f}x)")
+
+
+MEMORY_PROBE = """
+import io, resource, sys, numpy as np
+from PIL import Image
+sys.path[:0] = {path!r}
+import bench_speed
+pixels = np.ascontiguousarray(Image.open({photo!r}).convert("RGB"))
+buffer = io.BytesIO(); Image.fromarray(pixels).save(buffer, "JPEG", quality=75); data = buffer.getvalue()
+encode, decode = bench_speed.codecs(75)[{name!r}]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = {op}({arg})
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) / 1024)
+"""
+
+
+def memory_table(table, photo_path):
+    print(f"\n### peak memory above the loaded input, one photo ({photo_path.name}), MiB\n")
+    print("| codec | encode | decode |")
+    print("|---|---:|---:|")
+    for name in table:
+        cells = []
+        for op, arg in (("encode", "pixels"), ("decode", "data")):
+            code = MEMORY_PROBE.format(path=[str(Path(__file__).parent)], photo=str(photo_path), name=name,
+                                       op=op, arg=arg)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            cells.append(f"{float(out.stdout):.1f}" if out.returncode == 0 else "error")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="kodak,large")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--quality", type=int, default=75)
+    parser.add_argument("--no-threads", dest="threads", action="store_false")
+    parser.add_argument("--memory", action="store_true")
+    args = parser.parse_args()
+
+    table = codecs(args.quality)
+    print(f"cyjpeg {cyjpeg.__version__}, Pillow {Image.__version__}; quality {args.quality}, 4:2:0, baseline; "
+          "medians of interleaved rounds")
+    large = []
+    for set_name in args.sets.split(","):
+        photos = load_set(set_name)
+        if not photos:
+            print(f"\n(set {set_name}: no photos found under {CORPUS})")
+            continue
+        speed_table(set_name, photos, table, args.rounds, args.threads)
+        if set_name == "large":
+            large = photos
+    if args.threads and large:
+        split_image_table(large[0], args.rounds)
+    if args.memory:
+        paths = [p for p in SETS["large"]() if p.exists()]
+        if paths:
+            memory_table(table, paths[0])
+
+
+if __name__ == "__main__":
+    main()
