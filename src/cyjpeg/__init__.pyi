@@ -27,10 +27,10 @@ __all__ = [
 
 # What encode() takes: a uint8 array (H, W), (H, W, 1) or (H, W, 3) of any strides, or a PIL image.
 # Other dtypes and shapes are rejected at run time with ValueError.
-ImageInput: TypeAlias = npt.NDArray[np.uint8] | _PILImage
+_ImageInput: TypeAlias = npt.NDArray[np.uint8] | _PILImage
 # One 64-entry table, or two (luma, chroma) as a sequence or as Pillow's {0: table, 1: table}; natural order.
-QTables: TypeAlias = npt.ArrayLike | Sequence[npt.ArrayLike] | Mapping[int, npt.ArrayLike]
-Subsampling: TypeAlias = Literal["4:4:4", "4:2:2", "4:2:0", "4:4:0"]
+_QTables: TypeAlias = npt.ArrayLike | Sequence[npt.ArrayLike] | Mapping[int, npt.ArrayLike]
+_Subsampling: TypeAlias = Literal["4:4:4", "4:2:2", "4:2:0", "4:4:0"]
 
 @dataclass(frozen=True)
 class JpegInfo:
@@ -56,12 +56,12 @@ class JpegInfo:
     extra: dict[str, Any] = ...
 
 def encode(
-    image: ImageInput,
+    image: _ImageInput,
     quality: int = 75,
-    subsampling: Subsampling = "4:2:0",
+    subsampling: _Subsampling = "4:2:0",
     optimize: bool = False,
     restart_interval: int = 0,
-    qtables: QTables | None = None,
+    qtables: _QTables | None = None,
 ) -> bytes: ...
 def decode(data: Buffer) -> npt.NDArray[np.uint8]: ...
 def info(data: Buffer) -> JpegInfo: ...
