@@ -14,6 +14,7 @@
 #                                 pass is mainly a proof that the sdist is complete and builds; the slow tests
 #                                 over the shared corpus (Kodak photos, conformance JPEGs) run once, in the
 #                                 wheel pass, to keep within the CI time budget.
+#   WHEEL_CHECK_WHEEL_PYTEST_ARGS pytest selection for the wheel pass (default: none, the whole suite)
 #   WHEEL_CHECK_KEEP=1            keep the temporary folder (printed at the start) for inspection
 set -euo pipefail
 
@@ -21,6 +22,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 DEFAULT_SDIST_PYTEST_ARGS='-k "not kodak and not corpus"'
 SDIST_PYTEST_ARGS=${WHEEL_CHECK_SDIST_PYTEST_ARGS:-$DEFAULT_SDIST_PYTEST_ARGS}
+WHEEL_PYTEST_ARGS=${WHEEL_CHECK_WHEEL_PYTEST_ARGS:-}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cyjpeg-wheel-check.XXXXXX")
 if [[ "${WHEEL_CHECK_KEEP:-0}" != 1 ]]; then
     trap 'rm -rf "$WORK"' EXIT
@@ -102,11 +104,12 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 PY
 
-step "install the wheel into a fresh venv and run the whole test suite against it"
+step "install the wheel into a fresh venv and run the test suite against it${WHEEL_PYTEST_ARGS:+: pytest $WHEEL_PYTEST_ARGS}"
 new_venv "$WORK/venv-wheel"
 run "$WORK/venv-wheel/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL[test]"
 run "$WORK/venv-wheel/bin/cyjpeg" --help > /dev/null
-run_tests "$WORK/venv-wheel"
+eval "wheel_args=($WHEEL_PYTEST_ARGS)"
+run_tests "$WORK/venv-wheel" ${wheel_args[@]+"${wheel_args[@]}"}
 
 step "install the sdist (pip compiles it from source) into a fresh venv and run: pytest $SDIST_PYTEST_ARGS"
 new_venv "$WORK/venv-sdist"
