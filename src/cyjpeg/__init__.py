@@ -9,14 +9,20 @@
 from ._version import __version__
 from .errors import JpegError, UnsupportedJpegError
 from ._api import JpegInfo, decode, encode, info, quality_tables
+from .dedup import find_duplicates
+from .phash import phash
+from .store import compress_tree
 
 __all__ = [
     "JpegError",
     "JpegInfo",
     "UnsupportedJpegError",
     "__version__",
+    "compress_tree",
     "decode",
     "encode",
+    "find_duplicates",
     "info",
+    "phash",
     "quality_tables",
 ]

@@ -1,0 +1,854 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The JPEG decoder: marker parsing into plain frame/scan structs, and the scan loop.
+
+Owns: reading the marker segments (T.81 B.2 and B.3: SOF, DHT, DQT, DRI, SOS, APPn, COM, EOI) into a
+per-call DecoderState; the sequential scan loop (T.81 F.2: MCUs, restart intervals, interleaved and
+non-interleaved scans) that feeds each block through the Huffman decoder and the inverse DCT into one
+sample plane per component; and the hand-off of finished rows to upsampling and colour conversion.
+The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
+(bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows).
+
+Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
+returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
+Not yet (issue 3): progressive and arithmetic scans, 4-component files, 12-bit samples, scaled decoding.
+Progressive will add a coefficient buffer filled by its scans and IDCT'd into the same planes at the end;
+nothing below needs to change for that except new scan routines.
+"""
+from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset, memcpy
+from libc.stdio cimport snprintf
+
+import numpy as np
+
+from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
+                              HUFF_TABLE_OVERFULL, HUFF_DC_RANGE)
+from cyjpeg._idct cimport idct_islow, idct_dc_only
+from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
+                               upsample_replicate, ycc_to_rgb_row, interleave_row,
+                               ColourTables, colour_tables_init)
+from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS,
+                             STD_DC_CHROMA_VALS, STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS,
+                             STD_AC_CHROMA_VALS)
+
+from cyjpeg.errors import JpegError, UnsupportedJpegError
+
+cdef ColourTables COLOUR_TABLES
+colour_tables_init(&COLOUR_TABLES)
+
+# Pixel count above which a frame is refused before anything is allocated (issue 3 makes it an argument).
+MAX_PIXELS = 1 << 28
+
+cdef enum:
+    MAX_COMPONENTS = 4
+    MESSAGE_SIZE = 320
+    STATUS_OK = 0
+    STATUS_CORRUPT = 1
+    STATUS_UNSUPPORTED = 2
+    STATUS_NO_MEMORY = 3
+
+# How a component's plane becomes full-resolution rows (chosen as libjpeg-turbo's jinit_upsampler does).
+cdef enum:
+    UPSAMPLE_NONE = 0
+    UPSAMPLE_H2V1_FANCY = 1
+    UPSAMPLE_H2V2_FANCY = 2
+    UPSAMPLE_H1V2_FANCY = 3
+    UPSAMPLE_REPLICATE = 4
+
+# Marker codes (the byte after 0xFF), T.81 Table B.1.
+cdef enum:
+    M_SOF0 = 0xC0
+    M_DHT = 0xC4
+    M_DAC = 0xCC
+    M_RST0 = 0xD0
+    M_RST7 = 0xD7
+    M_SOI = 0xD8
+    M_EOI = 0xD9
+    M_SOS = 0xDA
+    M_DQT = 0xDB
+    M_DNL = 0xDC
+    M_DRI = 0xDD
+    M_APP0 = 0xE0
+    M_APP1 = 0xE1
+    M_APP2 = 0xE2
+    M_APP14 = 0xEE
+    M_COM = 0xFE
+    M_TEM = 0x01
+    END_OF_DATA = 0x100            # parse_segments: the data ended before EOI
+
+
+ctypedef struct Component:
+    int id
+    int h, v                 # sampling factors (T.81 A.1.1)
+    int quant_id
+    int dc_table, ac_table   # table selectors of the scan being decoded
+    int dc_pred
+    int sample_w, sample_h   # samples that hold image data: ceil(X * h / hmax), ceil(Y * v / vmax) (A.1.1)
+    int blocks_w, blocks_h   # blocks a non-interleaved scan codes: ceil(sample_w / 8), ceil(sample_h / 8)
+    Py_ssize_t stride        # plane row length: every block of every MCU, mcus_x * h * 8
+    int plane_rows           # mcus_y * v * 8
+    uint8_t* plane
+    int scanned              # a scan has delivered this component
+    int h_ratio, v_ratio     # hmax / h, vmax / v (integral; others are refused)
+    int upsample
+    uint8_t* row_buffer      # one full-width upsampled row
+
+
+ctypedef struct Frame:
+    int sof                  # SOFn marker code
+    int precision
+    int width, height, ncomp
+    int hmax, vmax
+    int mcus_x, mcus_y       # MCUs of an interleaved scan (T.81 A.2.4)
+    Component comp[MAX_COMPONENTS]
+
+
+ctypedef struct Scan:
+    int ncomp
+    int comp_index[MAX_COMPONENTS]   # frame component of each scan component, in scan order
+    int ss, se, ah, al
+
+
+ctypedef struct DecoderState:
+    Frame frame
+    int have_frame
+    HuffTable dc_tables[4]
+    HuffTable ac_tables[4]
+    uint16_t quant[4][64]            # natural order
+    int quant_defined[4]
+    int restart_interval
+    int transform                    # 1: YCbCr -> RGB; 0: components are already R, G, B
+    int strict                       # 1: running out of scan data is an error (issue 3 adds strict=False)
+    uint16_t* colsum                 # scratch for 2-D upsampling
+    uint8_t* out                     # (height, width, ncomp_out) output pixels
+    Py_ssize_t out_stride
+    int rows_done                    # output rows already converted
+    char message[MESSAGE_SIZE]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Marker parsing (with the GIL; raises JpegError directly)
+
+cdef inline int read_u16(const uint8_t* data, size_t pos) noexcept nogil:
+    return (data[pos] << 8) | data[pos + 1]
+
+
+cdef size_t find_marker(const uint8_t* data, size_t size, size_t pos, int* marker) except? 0:
+    # T.81 B.1.1.2: a marker is 0xFF, any number of 0xFF fill bytes, then a code that is not 0 or 0xFF.
+    # Bytes that are not a marker are skipped (libjpeg does so with a warning). Returns the offset of the code
+    # byte, or 0 with marker = -1 when the data ends first.
+    while pos + 1 < size:
+        if data[pos] == 0xFF and data[pos + 1] != 0xFF and data[pos + 1] != 0x00:
+            marker[0] = data[pos + 1]
+            return pos + 1
+        pos += 1
+    marker[0] = -1
+    return 0
+
+
+cdef int parse_segments(DecoderState* st, const uint8_t* data, size_t size, size_t* pos_io, dict meta,
+                        Scan* scan) except -1:
+    # Read marker segments from pos until SOS (returns M_SOS with the scan header parsed into `scan` and pos at
+    # the first byte of entropy-coded data) or EOI / end of data (returns M_EOI / END_OF_DATA).
+    cdef size_t pos = pos_io[0], code_pos, seg, length
+    cdef int marker
+    while True:
+        code_pos = find_marker(data, size, pos, &marker)
+        if marker < 0:
+            pos_io[0] = size
+            return END_OF_DATA
+        seg = code_pos + 1                   # first byte after the marker code
+        if marker == M_EOI:
+            pos_io[0] = seg
+            return M_EOI
+        if marker == M_SOI:
+            raise JpegError(f"invalid JPEG: a second SOI marker at byte {code_pos - 1}")
+        if (M_RST0 <= marker <= M_RST7) or marker == M_TEM:
+            pos = seg                         # markers without a segment; stray RSTn are ignored as libjpeg does
+            continue
+        if seg + 2 > size:
+            raise JpegError(f"JPEG data is truncated: marker 0xFF{marker:02X} at byte {code_pos - 1} has no length")
+        length = read_u16(data, seg)
+        if length < 2:
+            raise JpegError(f"invalid JPEG: marker 0xFF{marker:02X} at byte {code_pos - 1} has length {length} (minimum 2)")
+        if seg + length > size:
+            raise JpegError(f"JPEG data is truncated: segment 0xFF{marker:02X} at byte {code_pos - 1} declares "
+                            f"{length} bytes but only {size - seg} remain")
+        if (0xC0 <= marker <= 0xCF) and marker not in (M_DHT, M_DAC, 0xC8):
+            parse_sof(st, data, seg, length, marker, meta)
+            if meta is not None:
+                meta["sof"] = marker
+        elif marker == M_DHT:
+            parse_dht(st, data, seg, length)
+        elif marker == M_DQT:
+            parse_dqt(st, data, seg, length)
+        elif marker == M_DRI:
+            if length != 4:
+                raise JpegError(f"invalid JPEG: DRI segment at byte {code_pos - 1} has length {length}, expected 4")
+            st.restart_interval = read_u16(data, seg + 2)
+        elif marker == M_SOS:
+            parse_sos(st, data, seg, length, scan)
+            pos_io[0] = seg + length
+            return M_SOS
+        elif marker == M_DNL:
+            raise UnsupportedJpegError(f"a DNL marker (image height defined after the scan, at byte {code_pos - 1}) "
+                                       "is not supported")
+        elif M_APP0 <= marker <= 0xEF or marker == M_COM:
+            parse_app(data, seg + 2, seg + length, marker, meta)
+        # Anything else with a length (DAC, JPGn, EXP, DHP) is skipped.
+        pos = seg + length
+
+
+cdef int parse_sof(DecoderState* st, const uint8_t* data, size_t seg, size_t length, int marker,
+                   dict meta) except -1:
+    # T.81 B.2.2 frame header: P, Y, X, Nf, then (C, H|V, Tq) per component.
+    cdef Frame* frame = &st.frame
+    cdef int i, ncomp, h, v, tq, ident, j
+    cdef size_t at = seg - 2
+    if st.have_frame:
+        raise JpegError(f"invalid JPEG: a second frame header (SOF) at byte {at}")
+    if length < 8:
+        raise JpegError(f"invalid JPEG: SOF segment at byte {at} is {length} bytes long, too short for a frame header")
+    ncomp = data[seg + 7]
+    if length != 8 + 3 * ncomp:
+        raise JpegError(f"invalid JPEG: SOF segment at byte {at} has length {length} but {ncomp} components need "
+                        f"{8 + 3 * ncomp}")
+    if ncomp == 0:
+        raise JpegError(f"invalid JPEG: SOF at byte {at} declares 0 components")
+    if ncomp > MAX_COMPONENTS:
+        raise UnsupportedJpegError(f"JPEG frames with {ncomp} components are not supported")
+    frame.sof = marker
+    frame.precision = data[seg + 2]
+    frame.height = read_u16(data, seg + 3)
+    frame.width = read_u16(data, seg + 5)
+    frame.ncomp = ncomp
+    if frame.width == 0 or frame.height == 0:
+        raise JpegError(f"invalid JPEG: SOF at byte {at} declares a {frame.width}x{frame.height} image "
+                        "(zero size; a height set later by DNL is not supported)")
+    frame.hmax = 1
+    frame.vmax = 1
+    for i in range(ncomp):
+        ident = data[seg + 8 + 3 * i]
+        h = data[seg + 9 + 3 * i] >> 4
+        v = data[seg + 9 + 3 * i] & 15
+        tq = data[seg + 10 + 3 * i]
+        if not (1 <= h <= 4 and 1 <= v <= 4):
+            raise JpegError(f"invalid JPEG: component {ident} has sampling factors {h}x{v} (T.81 allows 1..4)")
+        if tq > 3:
+            raise JpegError(f"invalid JPEG: component {ident} uses quantization table {tq} (T.81 allows 0..3)")
+        for j in range(i):
+            if frame.comp[j].id == ident:
+                raise JpegError(f"invalid JPEG: component id {ident} appears twice in the frame header")
+        frame.comp[i].id = ident
+        frame.comp[i].h = h
+        frame.comp[i].v = v
+        frame.comp[i].quant_id = tq
+        frame.hmax = max(frame.hmax, h)
+        frame.vmax = max(frame.vmax, v)
+    st.have_frame = 1
+    return 0
+
+
+cdef int parse_dht(DecoderState* st, const uint8_t* data, size_t seg, size_t length) except -1:
+    # T.81 B.2.4.2: one or more tables of (Tc|Th, 16 counts, symbols).
+    cdef size_t p = seg + 2, end = seg + length
+    cdef int table_class, table_id, count, i, status
+    cdef HuffTable* table
+    while p < end:
+        if p + 17 > end:
+            raise JpegError(f"invalid JPEG: DHT segment at byte {seg - 2} ends inside a table header")
+        table_class = data[p] >> 4
+        table_id = data[p] & 15
+        if table_class > 1 or table_id > 3:
+            raise JpegError(f"invalid JPEG: DHT at byte {p} defines table class {table_class} id {table_id} "
+                            "(class 0..1, id 0..3 allowed)")
+        count = 0
+        for i in range(16):
+            count += data[p + 1 + i]
+        if count > 256:
+            raise JpegError(f"invalid JPEG: Huffman table at byte {p} declares {count} symbols (at most 256)")
+        if p + 17 + count > end:
+            raise JpegError(f"invalid JPEG: Huffman table at byte {p} declares {count} symbols but its DHT "
+                            "segment is shorter")
+        table = &st.dc_tables[table_id] if table_class == 0 else &st.ac_tables[table_id]
+        status = huff_build(table, data + p + 1, data + p + 17, table_class == 0)
+        if status == HUFF_TABLE_OVERFULL:
+            raise JpegError(f"invalid JPEG: Huffman table at byte {p} has more codes of some length than fit")
+        if status != HUFF_OK:
+            raise JpegError(f"invalid JPEG: bad Huffman table at byte {p}")
+        p += 17 + count
+    return 0
+
+
+cdef int parse_dqt(DecoderState* st, const uint8_t* data, size_t seg, size_t length) except -1:
+    # T.81 B.2.4.1: one or more tables of (Pq|Tq, 64 values in zigzag order, 8 or 16 bits each).
+    cdef size_t p = seg + 2, end = seg + length
+    cdef int precision, table_id, k, entry_size
+    while p < end:
+        precision = data[p] >> 4
+        table_id = data[p] & 15
+        if precision > 1 or table_id > 3:
+            raise JpegError(f"invalid JPEG: DQT at byte {p} defines table {table_id} with precision {precision} "
+                            "(id 0..3, precision 0..1 allowed)")
+        entry_size = 2 if precision else 1
+        if p + 1 + 64 * entry_size > end:
+            raise JpegError(f"invalid JPEG: quantization table at byte {p} runs past the end of its DQT segment")
+        for k in range(64):
+            if precision:
+                st.quant[table_id][ZIGZAG_TO_NATURAL[k]] = read_u16(data, p + 1 + 2 * k)
+            else:
+                st.quant[table_id][ZIGZAG_TO_NATURAL[k]] = data[p + 1 + k]
+        st.quant_defined[table_id] = 1
+        p += 1 + 64 * entry_size
+    return 0
+
+
+cdef int parse_sos(DecoderState* st, const uint8_t* data, size_t seg, size_t length, Scan* scan) except -1:
+    # T.81 B.2.3 scan header: Ns, (Cs, Td|Ta) per component, Ss, Se, Ah|Al.
+    cdef int ns, i, j, ident, found
+    cdef size_t at = seg - 2
+    if not st.have_frame:
+        raise JpegError(f"invalid JPEG: scan (SOS) at byte {at} comes before any frame header (SOF)")
+    if length < 3:
+        raise JpegError(f"invalid JPEG: SOS segment at byte {at} is too short")
+    ns = data[seg + 2]
+    if length != 6 + 2 * ns:
+        raise JpegError(f"invalid JPEG: SOS segment at byte {at} has length {length} but {ns} components need {6 + 2 * ns}")
+    if ns < 1 or ns > st.frame.ncomp:
+        raise JpegError(f"invalid JPEG: scan at byte {at} has {ns} components (the frame has {st.frame.ncomp})")
+    scan.ncomp = ns
+    for i in range(ns):
+        ident = data[seg + 3 + 2 * i]
+        found = -1
+        for j in range(st.frame.ncomp):
+            if st.frame.comp[j].id == ident:
+                found = j
+        if found < 0:
+            raise JpegError(f"invalid JPEG: scan at byte {at} names component {ident}, which is not in the frame")
+        for j in range(i):
+            if scan.comp_index[j] == found:
+                raise JpegError(f"invalid JPEG: scan at byte {at} names component {ident} twice")
+        scan.comp_index[i] = found
+        st.frame.comp[found].dc_table = data[seg + 4 + 2 * i] >> 4
+        st.frame.comp[found].ac_table = data[seg + 4 + 2 * i] & 15
+        if st.frame.comp[found].dc_table > 3 or st.frame.comp[found].ac_table > 3:
+            raise JpegError(f"invalid JPEG: scan at byte {at} selects Huffman table "
+                            f"{st.frame.comp[found].dc_table}/{st.frame.comp[found].ac_table} (0..3 allowed)")
+    scan.ss = data[seg + 3 + 2 * ns]
+    scan.se = data[seg + 4 + 2 * ns]
+    scan.ah = data[seg + 5 + 2 * ns] >> 4
+    scan.al = data[seg + 5 + 2 * ns] & 15
+    return 0
+
+
+cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, dict meta) except -1:
+    # Application segments: keep what info() reports. Unknown or malformed ones are skipped, as libjpeg does.
+    cdef size_t n = end - start
+    cdef bytes payload
+    if meta is None:
+        return 0
+    if marker == M_COM:
+        meta["comment"] = (meta.get("comment") or b"") + (<const char*>data)[start:end]
+        return 0
+    payload = (<const char*>data)[start:end]
+    if marker == M_APP0 and payload[:5] == b"JFIF\x00" and n >= 12 and meta.get("jfif_version") is None:
+        meta["jfif_version"] = (payload[5], payload[6])
+        meta["density"] = ((payload[8] << 8) | payload[9], (payload[10] << 8) | payload[11], payload[7])
+    elif marker == M_APP14 and payload[:5] == b"Adobe" and n >= 12:
+        meta["adobe_transform"] = payload[11]
+    elif marker == M_APP1 and payload[:6] == b"Exif\x00\x00":
+        # As Pillow's info["exif"]: the first segment with its "Exif\0\0" prefix, later ones appended bare.
+        meta["exif"] = payload if meta.get("exif") is None else meta["exif"] + payload[6:]
+    elif marker == M_APP2 and payload[:12] == b"ICC_PROFILE\x00" and n >= 14 and "sof" not in meta:
+        # ICC.1 B.4: chunks carry (sequence number, chunk count). Like Pillow, only chunks before the frame
+        # header count, and a profile with a missing chunk is dropped.
+        meta.setdefault("_icc_chunks", []).append((payload[12], payload[13], payload[14:]))
+    return 0
+
+
+cdef dict finish_meta(DecoderState* st, dict meta):
+    # Turn the frame and the collected segments into read_header's dict.
+    cdef Frame* frame = &st.frame
+    cdef int i
+    chunks = meta.pop("_icc_chunks", None)
+    if chunks:
+        chunks.sort(key=lambda chunk: chunk[0])
+        meta["icc_profile"] = b"".join(c[2] for c in chunks) if chunks[0][1] == len(chunks) else None
+    if meta.get("exif") is not None:
+        meta["orientation"] = exif_orientation(meta["exif"])
+    sampling = [(frame.comp[i].h, frame.comp[i].v) for i in range(frame.ncomp)]
+    meta.update(
+        width=frame.width,
+        height=frame.height,
+        components=frame.ncomp,
+        mode=colour_mode(st, meta),
+        sampling_factors=sampling,
+        progressive=frame.sof in (0xC2, 0xC6, 0xCA, 0xCE),
+        restart_interval=st.restart_interval,
+        precision=frame.precision,
+        sof=frame.sof,
+        arithmetic=frame.sof >= 0xC9,
+        lossless=frame.sof in (0xC3, 0xC7, 0xCB, 0xCF),
+        hierarchical=frame.sof in (0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF),
+        component_ids=[frame.comp[i].id for i in range(frame.ncomp)],
+    )
+    for key in ("jfif_version", "density", "adobe_transform"):
+        meta.setdefault(key, None)
+    return meta
+
+
+cdef str colour_mode(DecoderState* st, dict meta):
+    # The colour space of the decoded pixels, decided as libjpeg does (jdapimin.c default_decompress_parms):
+    # JFIF means YCbCr; otherwise an Adobe marker's transform flag; otherwise component ids 'R','G','B' mean RGB.
+    cdef Frame* frame = &st.frame
+    transform = meta.get("adobe_transform")
+    if frame.ncomp == 1:
+        return "L"
+    if frame.ncomp == 3:
+        return "RGB"
+    if frame.ncomp == 4:
+        return "YCCK" if transform == 2 else "CMYK"
+    return "unknown"
+
+
+cdef int ycc_transform(DecoderState* st, dict meta):
+    # 1 when three components hold YCbCr that must be converted, 0 when they already are R, G, B.
+    cdef Frame* frame = &st.frame
+    if meta.get("jfif_version") is not None:
+        return 1
+    transform = meta.get("adobe_transform")
+    if transform is not None:
+        return 0 if transform == 0 else 1
+    if frame.comp[0].id == 0x52 and frame.comp[1].id == 0x47 and frame.comp[2].id == 0x42:   # 'R', 'G', 'B'
+        return 0
+    return 1
+
+
+def exif_orientation(exif):
+    """The Orientation tag (0x0112) of IFD0 in an APP1 Exif payload, 1 when absent or unreadable."""
+    tiff = exif[6:]
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return 1
+    order = "little" if tiff[:2] == b"II" else "big"
+    ifd = int.from_bytes(tiff[4:8], order)
+    if ifd + 2 > len(tiff):
+        return 1
+    count = int.from_bytes(tiff[ifd:ifd + 2], order)
+    for i in range(count):
+        entry = ifd + 2 + 12 * i
+        if entry + 12 > len(tiff):
+            break
+        if int.from_bytes(tiff[entry:entry + 2], order) == 0x0112:
+            value = int.from_bytes(tiff[entry + 8:entry + 10], order)
+            return value if 1 <= value <= 8 else 1
+    return 1
+
+
+cdef size_t parse_to_first_scan(DecoderState* st, const uint8_t[::1] data, dict meta, Scan* scan, int* marker) except? 0:
+    cdef size_t size = data.shape[0]
+    cdef size_t pos = 2
+    if size == 0:
+        raise JpegError("not a JPEG file: the data is empty")
+    if size < 2 or data[0] != 0xFF or data[1] != M_SOI:
+        raise JpegError(f"not a JPEG file: it starts with {(<const char*>&data[0])[:min(size, 4)]!r}, not the SOI marker FF D8")
+    marker[0] = parse_segments(st, &data[0], size, &pos, meta, scan)
+    if not st.have_frame:
+        if marker[0] == M_SOS:
+            raise JpegError("invalid JPEG: scan before the frame header")
+        raise JpegError(f"JPEG data is truncated: no frame header (SOF) in {size} bytes")
+    return pos
+
+
+def read_header(const uint8_t[::1] data):
+    """Parse the headers up to the first scan and return them as a dict (see _api.info)."""
+    cdef DecoderState* st = <DecoderState*>calloc(1, sizeof(DecoderState))
+    cdef Scan scan
+    cdef int marker
+    cdef dict meta = {}
+    if st == NULL:
+        raise MemoryError()
+    try:
+        parse_to_first_scan(st, data, meta, &scan, &marker)
+        return finish_meta(st, meta)
+    finally:
+        free(st)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Frame set-up (with the GIL): checks, geometry, allocation
+
+cdef int check_supported(DecoderState* st) except -1:
+    cdef Frame* frame = &st.frame
+    cdef int sof = frame.sof
+    if sof in (0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF):
+        raise UnsupportedJpegError(f"hierarchical JPEG (SOF{sof - 0xC0}) is not supported")
+    if sof >= 0xC9:
+        raise UnsupportedJpegError(f"arithmetic-coded JPEG (SOF{sof - 0xC0}) is not supported")
+    if sof == 0xC3:
+        raise UnsupportedJpegError("lossless JPEG (SOF3) is not supported")
+    if sof == 0xC2:
+        raise UnsupportedJpegError("progressive JPEG (SOF2) is not supported yet")
+    if frame.precision != 8:
+        raise UnsupportedJpegError(f"{frame.precision}-bit JPEG samples are not supported (only 8-bit)")
+    if frame.ncomp not in (1, 3):
+        raise UnsupportedJpegError(f"JPEG files with {frame.ncomp} components are not supported yet (1 or 3)")
+    if <long long>frame.width * frame.height > MAX_PIXELS:
+        raise JpegError(f"image is too large: {frame.width}x{frame.height} is more than {MAX_PIXELS} pixels")
+    return 0
+
+
+cdef int setup_frame(DecoderState* st) except -1:
+    # T.81 A.1.1 and A.2.4: component dimensions, MCU counts; then the planes and row buffers.
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int i
+    cdef size_t plane_bytes
+    frame.mcus_x = (frame.width + 8 * frame.hmax - 1) // (8 * frame.hmax)
+    frame.mcus_y = (frame.height + 8 * frame.vmax - 1) // (8 * frame.vmax)
+    st.colsum = <uint16_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(uint16_t))
+    if st.colsum == NULL:
+        raise MemoryError()
+    for i in range(frame.ncomp):
+        comp = &frame.comp[i]
+        if frame.hmax % comp.h or frame.vmax % comp.v:
+            raise UnsupportedJpegError(f"component {comp.id} has sampling factors {comp.h}x{comp.v}, a "
+                                       f"non-integral fraction of {frame.hmax}x{frame.vmax} (libjpeg refuses these too)")
+        comp.h_ratio = frame.hmax // comp.h
+        comp.v_ratio = frame.vmax // comp.v
+        comp.sample_w = (frame.width * comp.h + frame.hmax - 1) // frame.hmax
+        comp.sample_h = (frame.height * comp.v + frame.vmax - 1) // frame.vmax
+        comp.blocks_w = (comp.sample_w + 7) // 8
+        comp.blocks_h = (comp.sample_h + 7) // 8
+        comp.stride = frame.mcus_x * comp.h * 8
+        comp.plane_rows = frame.mcus_y * comp.v * 8
+        if comp.h_ratio == 1 and comp.v_ratio == 1:
+            comp.upsample = UPSAMPLE_NONE
+        elif comp.h_ratio == 2 and comp.v_ratio == 1 and comp.sample_w > 2:
+            comp.upsample = UPSAMPLE_H2V1_FANCY
+        elif comp.h_ratio == 2 and comp.v_ratio == 2 and comp.sample_w > 2:
+            comp.upsample = UPSAMPLE_H2V2_FANCY
+        elif comp.h_ratio == 1 and comp.v_ratio == 2:
+            comp.upsample = UPSAMPLE_H1V2_FANCY
+        else:
+            comp.upsample = UPSAMPLE_REPLICATE
+        plane_bytes = <size_t>comp.stride * comp.plane_rows
+        comp.plane = <uint8_t*>calloc(plane_bytes, 1)
+        comp.row_buffer = <uint8_t*>calloc(comp.stride * comp.h_ratio + 64, 1)
+        if comp.plane == NULL or comp.row_buffer == NULL:
+            raise MemoryError()
+    return 0
+
+
+cdef void free_state(DecoderState* st) noexcept:
+    cdef int i
+    if st == NULL:
+        return
+    for i in range(MAX_COMPONENTS):
+        free(st.frame.comp[i].plane)
+        free(st.frame.comp[i].row_buffer)
+    free(st.colsum)
+    free(st)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Rows out: upsampling and colour conversion (no GIL)
+
+cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int y) noexcept nogil:
+    # Row y of the output image for one component, at full resolution.
+    cdef int src_y, far_y
+    cdef const uint8_t* src
+    if comp.upsample == UPSAMPLE_NONE:
+        return comp.plane + y * comp.stride
+    if comp.upsample == UPSAMPLE_H2V1_FANCY:
+        upsample_h2v1_fancy(comp.plane + y * comp.stride, comp.sample_w, comp.row_buffer)
+        return comp.row_buffer
+    if comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY:
+        # The nearer source row and, for the upper row of each pair, the one above, else the one below;
+        # at the top and bottom edges the edge row stands in for the missing one.
+        src_y = y >> 1
+        far_y = src_y - 1 if (y & 1) == 0 else src_y + 1
+        if far_y < 0:
+            far_y = 0
+        if far_y > comp.sample_h - 1:
+            far_y = comp.sample_h - 1
+        if comp.upsample == UPSAMPLE_H2V2_FANCY:
+            upsample_h2v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+                                comp.sample_w, st.colsum, comp.row_buffer)
+        else:
+            upsample_h1v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+                                comp.sample_w, 1 if (y & 1) == 0 else 2, comp.row_buffer)
+        return comp.row_buffer
+    src = comp.plane + (y // comp.v_ratio) * comp.stride
+    if comp.h_ratio == 1:
+        return src
+    upsample_replicate(src, comp.sample_w, comp.h_ratio, comp.row_buffer)
+    return comp.row_buffer
+
+
+cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
+    # Output rows rows_done .. y_end-1, from planes that hold every sample those rows need.
+    cdef Frame* frame = &st.frame
+    cdef int y
+    cdef const uint8_t* row0
+    cdef const uint8_t* row1
+    cdef const uint8_t* row2
+    cdef uint8_t* out
+    if y_end > frame.height:
+        y_end = frame.height
+    for y in range(st.rows_done, y_end):
+        out = st.out + y * st.out_stride
+        if frame.ncomp == 1:
+            memcpy(out, frame.comp[0].plane + y * frame.comp[0].stride, frame.width)
+            continue
+        row0 = component_row(st, &frame.comp[0], y)
+        row1 = component_row(st, &frame.comp[1], y)
+        row2 = component_row(st, &frame.comp[2], y)
+        if st.transform:
+            ycc_to_rgb_row(&COLOUR_TABLES, row0, row1, row2, out, frame.width)
+        else:
+            interleave_row(row0, row1, row2, out, frame.width)
+    if y_end > st.rows_done:
+        st.rows_done = y_end
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The sequential scan (no GIL)
+
+cdef inline size_t bit_position(BitReader* br) noexcept nogil:
+    # Approximate byte offset of the next unread bit (stuffed bytes make it approximate), for messages.
+    cdef int real_bytes = (br.nbits - br.pad_bits) >> 3
+    if real_bytes < 0:
+        real_bytes = 0
+    return br.pos - <size_t>real_bytes if br.pos >= <size_t>real_bytes else 0
+
+
+cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_interval,
+                 long long mcu, long long total) noexcept nogil:
+    # T.81 F.1.2.3 / E.2.4: after every restart interval the encoder pads to a byte and writes RSTn, n counting
+    # 0..7. Find it; if it is not the one expected, resynchronise as libjpeg does (jdmarker.c resync): an
+    # earlier RST is skipped, one of the next two means this interval's marker was lost (the marker is kept
+    # for the next boundary and the interval comes out as libjpeg makes it: its first MCU decoded from zero
+    # bits, the rest empty), anything else is taken as the expected one.
+    cdef int marker, distance
+    br_reset_bits(br)
+    lost_interval[0] = 0
+    while True:
+        if not br.stopped:
+            br_find_marker(br)
+        marker = br.marker
+        if marker == 0:
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: scan data ends at byte %llu "
+                     "(after MCU %lld of %lld, expecting restart marker RST%d)",
+                     <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            return STATUS_CORRUPT
+        if marker < M_RST0 or marker > M_RST7:
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
+                     "scan after MCU %lld of %lld (expecting restart marker RST%d)",
+                     marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            return STATUS_CORRUPT
+        distance = (marker - M_RST0 - expected_rst[0]) & 7
+        if distance == 1 or distance == 2:
+            # The expected marker is missing: leave this one for the next boundary.
+            lost_interval[0] = 2
+            expected_rst[0] = (expected_rst[0] + 1) & 7
+            return STATUS_OK
+        # Consume the marker; an earlier one (distance 6 or 7) means look further.
+        br.pos = br.marker_pos + 2
+        br.stopped = 0
+        br.marker = 0
+        if distance == 6 or distance == 7:
+            continue
+        expected_rst[0] = (expected_rst[0] + 1) & 7
+        return STATUS_OK
+
+
+cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
+                                size_t* pos_io) noexcept nogil:
+    # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
+    # MCU holds h x v blocks of each component (A.2.3), a non-interleaved one a single block (A.2.2).
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef HuffTable* dc_tables[MAX_COMPONENTS]
+    cdef HuffTable* ac_tables[MAX_COMPONENTS]
+    cdef const uint16_t* quants[MAX_COMPONENTS]
+    cdef BitReader br
+    cdef BitReader zero_bits       # a reader that only yields zeros, for the first MCU of a lost interval
+    cdef int16_t coef[64]
+    cdef int i, ci, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready
+    cdef int ri = st.restart_interval, left_in_interval
+    cdef long long mcu = 0, total
+    cdef bint covers_frame = scan.ncomp == frame.ncomp
+    cdef uint8_t* dest
+
+    for i in range(scan.ncomp):
+        comp = &frame.comp[scan.comp_index[i]]
+        comps[i] = comp
+        dc_tables[i] = &st.dc_tables[comp.dc_table]
+        ac_tables[i] = &st.ac_tables[comp.ac_table]
+        quants[i] = &st.quant[comp.quant_id][0]
+        comp.dc_pred = 0
+        comp.scanned = 1
+    if scan.ncomp == 1:
+        mcus_w = comps[0].blocks_w
+        mcus_h = comps[0].blocks_h
+    else:
+        mcus_w = frame.mcus_x
+        mcus_h = frame.mcus_y
+        # T.81 B.2.3: an interleaved MCU holds at most 10 blocks.
+        result = 0
+        for i in range(scan.ncomp):
+            result += comps[i].h * comps[i].v
+        if result > 10:
+            snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an interleaved MCU of %d blocks (T.81 allows 10)", result)
+            return STATUS_CORRUPT
+    total = <long long>mcus_w * mcus_h
+    br_init(&br, data, pos_io[0], size)
+    left_in_interval = ri
+    for my in range(mcus_h):
+        for mx in range(mcus_w):
+            if ri:
+                if left_in_interval == 0:
+                    result = restart(st, &br, &expected_rst, &lost, mcu, total)
+                    if result != STATUS_OK:
+                        return result
+                    for i in range(scan.ncomp):
+                        comps[i].dc_pred = 0
+                    left_in_interval = ri
+                left_in_interval -= 1
+            for i in range(scan.ncomp):
+                comp = comps[i]
+                for by in range(comp.v if scan.ncomp > 1 else 1):
+                    for bx in range(comp.h if scan.ncomp > 1 else 1):
+                        if scan.ncomp > 1:
+                            dest = comp.plane + ((my * comp.v + by) * 8) * comp.stride + (mx * comp.h + bx) * 8
+                        else:
+                            dest = comp.plane + (my * 8) * comp.stride + mx * 8
+                        memset(coef, 0, sizeof(coef))
+                        if lost == 2:
+                            br_init(&zero_bits, data, size, size)
+                            zero_bits.stopped = 1
+                            result = huff_decode_block(&zero_bits, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        elif lost:
+                            result = 1
+                        else:
+                            result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        if result < 0:
+                            if result == HUFF_DC_RANGE:
+                                snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
+                                         "range near byte %llu (component %d, MCU %lld)",
+                                         <unsigned long long>bit_position(&br), comp.id, mcu)
+                            else:
+                                snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
+                                         "byte %llu (component %d, MCU %lld of %lld)",
+                                         <unsigned long long>bit_position(&br), comp.id, mcu, total)
+                            return STATUS_CORRUPT
+                        if result == 1:
+                            idct_dc_only(coef, quants[i], dest, comp.stride)
+                        else:
+                            idct_islow(coef, quants[i], dest, comp.stride)
+            if lost == 2:
+                lost = 1
+            if br_overrun(&br) and not lost:
+                if br.marker == 0:
+                    snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: scan data ends at byte %llu "
+                             "(in MCU %lld of %lld)", <unsigned long long>br.marker_pos, mcu, total)
+                else:
+                    snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu "
+                             "interrupts the scan data (in MCU %lld of %lld)", br.marker,
+                             <unsigned long long>br.marker_pos, mcu, total)
+                return STATUS_CORRUPT
+            mcu += 1
+        if covers_frame:
+            # Rows whose samples (and the one row of context below that fancy upsampling reads) are complete.
+            if frame.ncomp == 1:
+                ready = (my + 1) * 8
+            else:
+                ready = (my + 1) * 8 * frame.vmax - frame.vmax
+            if my == mcus_h - 1:
+                ready = frame.height
+            convert_rows(st, ready)
+    # Leave pos at the marker that ends the scan (skipping padding and any garbage before it).
+    if not br.stopped:
+        br_find_marker(&br)
+    pos_io[0] = br.marker_pos
+    return STATUS_OK
+
+
+def decode_image(const uint8_t[::1] data):
+    """Decode a baseline or extended-sequential Huffman JPEG to (H, W, 3) RGB or (H, W) grayscale uint8."""
+    cdef DecoderState* st = <DecoderState*>calloc(1, sizeof(DecoderState))
+    cdef Scan scan
+    cdef int marker, status, i
+    cdef size_t pos, size = data.shape[0]
+    cdef dict meta = {}
+    cdef uint8_t[:, ::1] out_gray
+    cdef uint8_t[:, :, ::1] out_rgb
+    cdef const uint8_t* base
+    if st == NULL:
+        raise MemoryError()
+    try:
+        st.strict = 1
+        pos = parse_to_first_scan(st, data, meta, &scan, &marker)
+        check_supported(st)
+        if marker != M_SOS:
+            raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
+        setup_frame(st)
+        st.transform = ycc_transform(st, meta) if st.frame.ncomp == 3 else 0
+        if st.frame.ncomp == 1:
+            out = np.empty((st.frame.height, st.frame.width), dtype=np.uint8)
+            out_gray = out
+            st.out = &out_gray[0, 0]
+            st.out_stride = st.frame.width
+        else:
+            out = np.empty((st.frame.height, st.frame.width, 3), dtype=np.uint8)
+            out_rgb = out
+            st.out = &out_rgb[0, 0, 0]
+            st.out_stride = 3 * st.frame.width
+        base = &data[0]
+        while marker == M_SOS:
+            for i in range(scan.ncomp):
+                check_scan_tables(st, &st.frame.comp[scan.comp_index[i]])
+            with nogil:
+                status = decode_sequential_scan(st, &scan, base, size, &pos)
+            if status != STATUS_OK:
+                raise JpegError(st.message.decode("utf-8", "replace"))
+            marker = parse_segments(st, base, size, &pos, None, &scan)
+        for i in range(st.frame.ncomp):
+            if not st.frame.comp[i].scanned:
+                raise JpegError(f"JPEG data is truncated: no scan data for component {st.frame.comp[i].id} "
+                                f"(data ends at byte {size})")
+        with nogil:
+            convert_rows(st, st.frame.height)
+        return out
+    finally:
+        free_state(st)
+
+
+cdef int check_scan_tables(DecoderState* st, Component* comp) except -1:
+    # Motion-JPEG frames (AVI MJPG) omit DHT and rely on the T.81 Annex K.3 tables; libjpeg-turbo falls back
+    # to those for table ids 0 (luminance) and 1 (chrominance), and so do we.
+    if not st.quant_defined[comp.quant_id]:
+        raise JpegError(f"invalid JPEG: component {comp.id} uses quantization table {comp.quant_id}, "
+                        "which no DQT defined before its scan")
+    if not st.dc_tables[comp.dc_table].defined:
+        if comp.dc_table == 0:
+            huff_build(&st.dc_tables[0], STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, True)
+        elif comp.dc_table == 1:
+            huff_build(&st.dc_tables[1], STD_DC_CHROMA_BITS, STD_DC_CHROMA_VALS, True)
+        else:
+            raise JpegError(f"invalid JPEG: component {comp.id} uses DC Huffman table {comp.dc_table}, "
+                            "which no DHT defined")
+    if st.dc_tables[comp.dc_table].large_dc_symbol:
+        raise JpegError(f"invalid JPEG: DC Huffman table {comp.dc_table} (used by component {comp.id}) has a "
+                        "symbol above 15, which no DCT scan can use")
+    if not st.ac_tables[comp.ac_table].defined:
+        if comp.ac_table == 0:
+            huff_build(&st.ac_tables[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)
+        elif comp.ac_table == 1:
+            huff_build(&st.ac_tables[1], STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, False)
+        else:
+            raise JpegError(f"invalid JPEG: component {comp.id} uses AC Huffman table {comp.ac_table}, "
+                            "which no DHT defined")
+    return 0

@@ -1,0 +1,168 @@
+# Huffman decoding for the sequential DCT process (T.81 Annex C, F.2.2).
+#
+# Owns: turning a DHT table (BITS counts and HUFFVAL symbols) into decode tables, with the checks libjpeg
+# makes (no over-subscribed lengths; DC symbols above 15 flagged for the scan to refuse); decoding one symbol through a 9-bit lookahead
+# table with a maxcode walk for longer codes (T.81 F.2.2.3, Figure F.16); and decoding one 8x8 block of
+# quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
+# Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
+# Progressive scans (issue 3) reuse huff_decode / huff_receive_extend with their own block routines.
+from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint64_t
+from libc.string cimport memset
+from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
+from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
+
+# Codes up to this many bits are decoded with one table read; longer ones walk maxcode.
+cdef enum:
+    LOOKAHEAD_BITS = 9
+    LOOKAHEAD_SIZE = 512
+
+# Status codes returned by huff_build and the block decoders.
+cdef enum:
+    HUFF_OK = 0
+    HUFF_BAD_CODE = -1        # the bits do not form any code of the table
+    HUFF_TABLE_TOO_LONG = -2  # BITS counts more than 256 symbols
+    HUFF_TABLE_OVERFULL = -3  # more codes of some length than that length allows
+    HUFF_DC_RANGE = -5        # the DC prediction left every valid range (corrupt data)
+
+
+ctypedef struct HuffTable:
+    int defined
+    int large_dc_symbol      # a DC symbol above 15: legal for lossless (16), never for DCT scans
+    # lookahead[bits] = (code length << 8) | symbol for the code that `bits` (the next 9 bits) starts with,
+    # or 0 when that code is longer than 9 bits.
+    uint16_t lookahead[LOOKAHEAD_SIZE]
+    # For AC tables: when the code and the value bits it announces both fit in the 9 lookahead bits,
+    # value * 256 + run * 16 + total bits, so one table read yields a whole coefficient. 0 otherwise.
+    int32_t fast_ac[LOOKAHEAD_SIZE]
+    int32_t maxcode[18]     # largest code of each length 1..16 (-1: none); [17] is a sentinel
+    int32_t valoffset[17]   # huffval index of a code of length l = code + valoffset[l]
+    uint8_t huffval[256]
+
+
+cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t* values, bint is_dc) noexcept nogil:
+    # T.81 C.1 and C.2 (Figures C.1 to C.3): canonical codes in order of length, then F.2.2.3's tables.
+    cdef int length, i, k = 0, count = 0, fill, first, sym, size, run, total, value
+    cdef int32_t code = 0
+    for i in range(16):
+        count += bits[i]
+    if count > 256:
+        return HUFF_TABLE_TOO_LONG
+    memset(table, 0, sizeof(HuffTable))
+    for i in range(count):
+        table.huffval[i] = values[i]
+        if is_dc and values[i] > 15:
+            # Only a DCT scan that selects this table is in error (the frame type may not be known yet).
+            table.large_dc_symbol = 1
+    for length in range(1, 17):
+        table.valoffset[length] = k - code
+        for i in range(bits[length - 1]):
+            if length <= LOOKAHEAD_BITS:
+                first = code << (LOOKAHEAD_BITS - length)
+                for fill in range(1 << (LOOKAHEAD_BITS - length)):
+                    table.lookahead[first + fill] = <uint16_t>((length << 8) | values[k])
+            code += 1
+            k += 1
+        table.maxcode[length] = code - 1 if bits[length - 1] else -1
+        # As libjpeg: the codes of one length must leave the all-ones code unused (T.81 C.2 reserves it).
+        if code >= (1 << length):
+            return HUFF_TABLE_OVERFULL
+        code <<= 1
+    table.maxcode[17] = 0x7FFFFFFF
+    if not is_dc:
+        for i in range(LOOKAHEAD_SIZE):
+            if table.lookahead[i] == 0:
+                continue
+            length = table.lookahead[i] >> 8
+            sym = table.lookahead[i] & 0xFF
+            run = sym >> 4
+            size = sym & 15
+            total = length + size
+            if size == 0 or total > LOOKAHEAD_BITS:
+                continue
+            value = (i >> (LOOKAHEAD_BITS - total)) & ((1 << size) - 1)
+            if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
+                value -= (1 << size) - 1
+            table.fast_ac[i] = value * 256 + run * 16 + total
+    table.defined = 1
+    return HUFF_OK
+
+
+cdef inline int huff_decode_slow(BitReader* br, const HuffTable* table) noexcept nogil:
+    # T.81 F.2.2.3 (Figure F.16) for codes longer than the lookahead: grow the code a bit at a time until it
+    # is no larger than the largest code of that length.
+    cdef int length = LOOKAHEAD_BITS + 1
+    cdef int32_t code = <int32_t>(br.acc >> (64 - length))
+    while code > table.maxcode[length]:
+        length += 1
+        if length > 16:
+            return HUFF_BAD_CODE
+        code = <int32_t>(br.acc >> (64 - length))
+    br_skip(br, length)
+    return table.huffval[(code + table.valoffset[length]) & 0xFF]
+
+
+cdef inline int huff_decode(BitReader* br, const HuffTable* table) noexcept nogil:
+    # One symbol. The caller has made sure at least 16 bits are in the accumulator.
+    cdef int entry = table.lookahead[br.acc >> (64 - LOOKAHEAD_BITS)]
+    if entry:
+        br_skip(br, entry >> 8)
+        return entry & 0xFF
+    return huff_decode_slow(br, table)
+
+
+cdef inline int huff_receive_extend(BitReader* br, int size) noexcept nogil:
+    # T.81 F.2.2.1: the next `size` bits (1..15) are a magnitude; EXTEND (Figure F.12) makes it signed.
+    cdef int value = <int>(br.acc >> (64 - size))
+    br_skip(br, size)
+    if value < (1 << (size - 1)):
+        value -= (1 << size) - 1
+    return value
+
+
+cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                                  int* dc_pred, int16_t* coef) noexcept nogil:
+    # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
+    # Returns 1 + the zigzag index of the last coefficient written (1 means "DC only"), or a status < 0.
+    cdef int symbol, k, run, size, entry, last = 1
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        # A valid 8-bit (or 12-bit) stream keeps DC within +-2**15; this only stops hostile data from
+        # accumulating towards integer overflow.
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    coef[0] = <int16_t>dc_pred[0]
+    # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols.
+    k = 1
+    while k < 64:
+        if br.nbits < 32:
+            br_fast_refill(br)
+        entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        if entry:
+            k += (entry >> 4) & 15
+            br_skip(br, entry & 15)
+            coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>(entry >> 8)
+            last = k
+            k += 1
+            continue
+        symbol = huff_decode(br, ac_table)
+        if symbol < 0:
+            return symbol
+        run = symbol >> 4
+        size = symbol & 15
+        if size:
+            k += run
+            # A corrupt run can point past 63; the 16 guard entries of the zigzag table send it to 63,
+            # the same place libjpeg writes it, and the loop then ends.
+            coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>huff_receive_extend(br, size)
+            last = k
+            k += 1
+        elif run == 15:
+            k += 16           # ZRL: sixteen zeros
+        else:
+            break             # EOB
+    return last + 1

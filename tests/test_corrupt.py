@@ -1,0 +1,225 @@
+"""Bad input: every corrupt or hostile JPEG gives JpegError with a message naming what is wrong and where,
+never a crash, a hang or a huge allocation; valid files with features this version lacks give
+UnsupportedJpegError naming the feature."""
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cyjpeg
+from cyjpeg import JpegError, UnsupportedJpegError
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "jpeg"
+
+
+def sample_jpeg(width=48, height=32, **options):
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=80, subsampling=2, **options)
+    return buffer.getvalue()
+
+
+def segment(data, code):
+    """Offset of the first 0xFF<code> marker in the headers."""
+    pos = 2
+    while data[pos + 1] != code:
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return pos
+
+
+def scan_data_start(data):
+    sos = segment(data, 0xDA)
+    return sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
+
+
+def test_empty_data():
+    with pytest.raises(JpegError, match="^not a JPEG file: the data is empty$"):
+        cyjpeg.decode(b"")
+
+
+def test_random_bytes():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        junk = rng.integers(0, 256, size=int(rng.integers(1, 2000)), dtype=np.uint8).tobytes()
+        if junk[:2] == b"\xff\xd8":
+            continue
+        with pytest.raises(JpegError, match="^not a JPEG file: it starts with"):
+            cyjpeg.decode(junk)
+
+
+def test_random_bytes_after_soi_never_crash():
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        junk = b"\xff\xd8" + rng.integers(0, 256, size=int(rng.integers(0, 500)), dtype=np.uint8).tobytes()
+        with pytest.raises(JpegError):
+            cyjpeg.decode(junk)
+
+
+def test_file_cut_at_ten_points():
+    data = sample_jpeg()
+    scan_start = scan_data_start(data)
+    for fraction in np.linspace(0.05, 0.95, 10):
+        cut = int(len(data) * fraction)
+        with pytest.raises(JpegError) as caught:
+            cyjpeg.decode(data[:cut])
+        message = str(caught.value)
+        if cut > scan_start:
+            assert message.startswith(f"JPEG data is truncated: scan data ends at byte {cut} (in MCU ")
+        else:
+            assert message.startswith("JPEG data is truncated"), message
+
+
+def test_missing_eoi_after_complete_scan_is_accepted():
+    data = sample_jpeg()
+    assert data.endswith(b"\xff\xd9")
+    np.testing.assert_array_equal(cyjpeg.decode(data[:-2]), cyjpeg.decode(data))
+
+
+def test_segment_length_past_end():
+    data = bytearray(sample_jpeg())
+    dqt = segment(data, 0xDB)
+    data[dqt + 2:dqt + 4] = (60000).to_bytes(2, "big")
+    with pytest.raises(JpegError, match=rf"^JPEG data is truncated: segment 0xFFDB at byte {dqt} declares 60000 bytes"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_segment_length_below_two():
+    data = bytearray(sample_jpeg())
+    data[4:6] = (1).to_bytes(2, "big")          # the APP0 (JFIF) length
+    with pytest.raises(JpegError, match=r"^invalid JPEG: marker 0xFFE0 at byte 2 has length 1 \(minimum 2\)$"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_sof_length_disagrees_with_component_count():
+    data = bytearray(sample_jpeg())
+    sof = segment(data, 0xC0)
+    data[sof + 2:sof + 4] = (18).to_bytes(2, "big")
+    with pytest.raises(JpegError, match=r"SOF segment at byte \d+ has length 18 but 3 components need 17"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_dri_wrong_length():
+    data = sample_jpeg(restart_marker_blocks=2)
+    dri = segment(data, 0xDD)
+    bad = data[:dri + 2] + b"\x00\x05\x00\x02\x00" + data[dri + 6:]
+    with pytest.raises(JpegError, match=rf"^invalid JPEG: DRI segment at byte {dri} has length 5, expected 4$"):
+        cyjpeg.decode(bad)
+
+
+def test_huffman_code_that_does_not_exist():
+    # Pillow writes the Annex K tables; no luminance DC code is all ones, so 0xFF 0x00 (stuffed) x 4 is invalid.
+    data = sample_jpeg()
+    start = scan_data_start(data)
+    bad = data[:start] + b"\xff\x00" * 4 + data[start + 8:]
+    with pytest.raises(JpegError, match=rf"^JPEG data is corrupt: invalid Huffman code near byte \d+ \(component 1, MCU 0 of 6\)$"):
+        cyjpeg.decode(bad)
+
+
+@pytest.mark.parametrize("width,height", [(0, 32), (48, 0)])
+def test_sof_zero_dimension(width, height):
+    data = bytearray(sample_jpeg())
+    sof = segment(data, 0xC0)
+    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    with pytest.raises(JpegError, match=rf"^invalid JPEG: SOF at byte {sof} declares a {width}x{height} image"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_sof_65535_square_refused_before_allocating():
+    data = bytearray(sample_jpeg())
+    sof = segment(data, 0xC0)
+    data[sof + 5:sof + 9] = b"\xff\xff\xff\xff"
+    started = time.perf_counter()
+    with pytest.raises(JpegError, match=r"^image is too large: 65535x65535 is more than 268435456 pixels$"):
+        cyjpeg.decode(bytes(data))
+    assert time.perf_counter() - started < 5        # refused at once, not after touching gigabytes
+    assert cyjpeg.info(bytes(data)).width == 65535  # the headers themselves are readable
+
+
+def test_dht_with_more_than_256_symbols():
+    data = bytearray(sample_jpeg())
+    dht = segment(data, 0xC4)
+    data[dht + 5 + 15] = 255                        # BITS[16] of the first table
+    with pytest.raises(JpegError, match=rf"^invalid JPEG: Huffman table at byte {dht + 4} declares \d+ symbols \(at most 256\)$"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_huffman_table_id_out_of_range():
+    data = bytearray(sample_jpeg())
+    dht = segment(data, 0xC4)
+    data[dht + 4] = 0x07
+    with pytest.raises(JpegError, match=r"defines table class 0 id 7 \(class 0..1, id 0..3 allowed\)"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_quantization_table_undefined_at_use():
+    data = bytearray(sample_jpeg())
+    sof = segment(data, 0xC0)
+    data[sof + 12] = 3                              # component 1 now uses quantization table 3
+    with pytest.raises(JpegError, match=r"^invalid JPEG: component 1 uses quantization table 3, which no DQT defined"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_scan_names_component_not_in_frame():
+    data = bytearray(sample_jpeg())
+    sos = segment(data, 0xDA)
+    data[sos + 5] = 9
+    with pytest.raises(JpegError, match=rf"^invalid JPEG: scan at byte {sos} names component 9, which is not in the frame$"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_restart_marker_damaged_resynchronises():
+    # Overwrite one RSTn with the next number: libjpeg treats that interval as lost (grey) and carries on.
+    pixels = np.full((64, 64, 3), 200, np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, restart_marker_blocks=1)
+    data = bytearray(buffer.getvalue())
+    first_rst = data.index(b"\xff\xd0", scan_data_start(data))
+    data[first_rst + 1] = 0xD1
+    out = cyjpeg.decode(bytes(data))
+    assert out.shape == (64, 64, 3)
+    expected = np.asarray(Image.open(io.BytesIO(bytes(data))).convert("RGB"))
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_progressive_is_unsupported():
+    with pytest.raises(UnsupportedJpegError, match=r"^progressive JPEG \(SOF2\) is not supported yet$"):
+        cyjpeg.decode(sample_jpeg(progressive=True))
+
+
+@pytest.mark.parametrize("category", ["progressive", "arithmetic", "lossless", "12bit"])
+def test_unsupported_corpus_files(category):
+    folder = CORPUS / category
+    if not folder.is_dir():
+        pytest.skip(f"corpus not found at {folder}")
+    files = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg")]
+    assert files
+    for path in files:
+        with pytest.raises(UnsupportedJpegError):
+            cyjpeg.decode(path.read_bytes())
+
+
+def test_corrupt_truncated_corpus_never_crashes():
+    folder = CORPUS / "corrupt-truncated"
+    if not folder.is_dir():
+        pytest.skip(f"corpus not found at {folder}")
+    outcomes = {"decoded": 0, "JpegError": 0}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() == ".png":
+            continue
+        try:
+            cyjpeg.decode(path.read_bytes())
+            outcomes["decoded"] += 1
+        except JpegError as error:
+            assert str(error), path.name
+            outcomes["JpegError"] += 1
+        try:
+            cyjpeg.info(path.read_bytes())
+        except JpegError:
+            pass
+    assert sum(outcomes.values()) > 50
+    print(f"\ncorrupt-truncated: {outcomes}")

@@ -1,0 +1,208 @@
+"""The baseline decoder against Pillow (libjpeg-turbo) as the oracle.
+
+Synthetic files (encoded by Pillow at awkward sizes and every subsampling it writes) must decode bit-exactly;
+the conformance corpus in ../shared/corpus (skipped when absent) must decode within 45 dB PSNR, and within 2
+per pixel for 4:4:4, 4:2:2, 4:2:0 and grayscale files.
+"""
+import csv
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cyjpeg
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+BASELINE_CATEGORIES = ("baseline", "grayscale", "restart", "subsampling-variant", "icc", "exif-orientation", "large")
+EXACT_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "gray")
+
+# Files in those categories whose entropy-coded data is itself damaged. libjpeg conceals the damage with a
+# warning; our decoder is strict (issue 3 adds strict=False), so these must raise JpegError saying why.
+CORRUPT_ENTROPY_DATA = {
+    "pil__hopper_bad_exif.jpg": "invalid Huffman code",
+}
+
+
+def pillow_encode(pixels, **options):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def pillow_decode(data, mode):
+    return np.asarray(Image.open(io.BytesIO(data)).convert(mode))
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def test_pattern(height, width, channels, seed=0):
+    # Smooth gradients plus noise: exercises every coefficient position and the clamping at 0 and 255.
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = (x * 255 // max(width - 1, 1) + y * 97 // max(height - 1, 1))[..., None] + np.arange(channels) * 60
+    noisy = base + rng.integers(-40, 41, size=(height, width, channels))
+    image = np.clip(noisy, 0, 255).astype(np.uint8)
+    return image[..., 0] if channels == 1 else image
+
+
+test_pattern.__test__ = False
+
+SIZES = [(1, 1), (9, 7), (33, 17), (129, 258), (3, 1001), (64, 64)]
+
+
+@pytest.mark.parametrize("height,width", SIZES)
+@pytest.mark.parametrize("subsampling", [0, 1, 2, "gray"])
+def test_synthetic_bit_exact(height, width, subsampling):
+    if subsampling == "gray":
+        data = pillow_encode(test_pattern(height, width, 1), quality=85)
+        mode = "L"
+    else:
+        data = pillow_encode(test_pattern(height, width, 3), quality=85, subsampling=subsampling)
+        mode = "RGB"
+    ours = cyjpeg.decode(data)
+    expected = pillow_decode(data, mode)
+    assert ours.shape == expected.shape
+    assert ours.dtype == np.uint8
+    np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("quality", [5, 50, 95, 100])
+def test_quality_extremes_bit_exact(quality):
+    # q100 gives quantizers of 1 (large coefficients); q5 gives large quantizers (clamping of the IDCT).
+    data = pillow_encode(test_pattern(40, 56, 3, seed=quality), quality=quality, subsampling=2)
+    np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data, "RGB"))
+
+
+@pytest.mark.parametrize("blocks", [1, 3, 7])
+def test_restart_markers_bit_exact(blocks):
+    pixels = test_pattern(70, 90, 3, seed=blocks)
+    data = pillow_encode(pixels, quality=80, subsampling=2, restart_marker_blocks=blocks)
+    assert b"\xff\xdd" in data
+    np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data, "RGB"))
+    assert cyjpeg.info(data).restart_interval == blocks
+
+
+def test_optimized_huffman_tables_and_bytes_like_inputs():
+    data = pillow_encode(test_pattern(50, 60, 3), quality=90, optimize=True)
+    expected = pillow_decode(data, "RGB")
+    for buffer in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+        np.testing.assert_array_equal(cyjpeg.decode(buffer), expected)
+
+
+def test_missing_huffman_tables_use_the_annex_k_defaults():
+    # Motion-JPEG frames leave DHT out; libjpeg then uses T.81 K.3. Strip Pillow's DHT (it writes K.3 tables).
+    data = pillow_encode(test_pattern(24, 40, 3), quality=75)
+    stripped, pos = bytearray(data[:2]), 2
+    while data[pos + 1] != 0xDA:
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if data[pos + 1] != 0xC4:
+            stripped += data[pos:pos + 2 + length]
+        pos += 2 + length
+    stripped += data[pos:]
+    assert b"\xff\xc4" not in bytes(stripped[:pos])
+    np.testing.assert_array_equal(cyjpeg.decode(bytes(stripped)), pillow_decode(data, "RGB"))
+
+
+def test_adobe_transform_0_means_rgb_components():
+    # Pillow writes Adobe-less JFIF; insert APP14 with transform 0 and drop JFIF: the samples are then R, G, B.
+    pixels = test_pattern(16, 16, 3)
+    data = pillow_encode(pixels, quality=90, subsampling=0)
+    assert data[2:4] == b"\xff\xe0"
+    jfif_length = int.from_bytes(data[4:6], "big")
+    adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00"
+    patched = data[:2] + adobe + data[4 + jfif_length:]
+    ours = cyjpeg.decode(patched)
+    np.testing.assert_array_equal(ours, pillow_decode(patched, "RGB"))
+    assert cyjpeg.info(patched).adobe_transform == 0
+
+
+def test_info_reads_headers():
+    pixels = test_pattern(33, 17, 3)
+    data = pillow_encode(pixels, quality=75, subsampling=2, dpi=(300, 300))
+    info = cyjpeg.info(data)
+    assert (info.width, info.height, info.components, info.mode) == (17, 33, 3, "RGB")
+    assert info.sampling_factors == ((2, 2), (1, 1), (1, 1))
+    assert info.subsampling == "4:2:0"
+    assert info.progressive is False and info.sof == 0xC0 and info.precision == 8
+    assert info.jfif_version == (1, 1) and info.density == (300, 300, 1)
+    progressive = pillow_encode(pixels, quality=75, progressive=True)
+    assert cyjpeg.info(progressive).progressive is True
+
+
+def corpus_rows(categories):
+    table = CORPUS / "jpeg.csv"
+    if not table.exists():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with open(table, newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["category"] in categories]
+
+
+def is_supported_sequential(features):
+    parts = [part.strip() for part in features.split(",")]
+    return parts[0] in ("SOF0", "SOF1") and parts[1] == "P8" and parts[2] in ("1c", "3c")
+
+
+def exact_class(features):
+    parts = [part.strip() for part in features.split(",")]
+    return parts[3] if len(parts) > 3 and parts[3] in EXACT_SUBSAMPLINGS else None
+
+
+def test_corpus_matches_pillow():
+    rows = [row for row in corpus_rows(BASELINE_CATEGORIES) if is_supported_sequential(row["features"])]
+    failures, exact, compared = [], 0, 0
+    started = time.perf_counter()
+    for row in rows:
+        path = CORPUS / row["file"]
+        name = path.name
+        data = path.read_bytes()
+        if name in CORRUPT_ENTROPY_DATA:
+            with pytest.raises(cyjpeg.JpegError, match=CORRUPT_ENTROPY_DATA[name]):
+                cyjpeg.decode(data)
+            continue
+        try:
+            ours = cyjpeg.decode(data)
+        except cyjpeg.JpegError as error:
+            failures.append(f"{row['file']} [{row['features']}]: raised {type(error).__name__}: {error}")
+            continue
+        expected = pillow_decode(data, "L" if ours.ndim == 2 else "RGB")
+        compared += 1
+        if ours.shape != expected.shape:
+            failures.append(f"{row['file']}: shape {ours.shape}, Pillow {expected.shape}")
+            continue
+        worst = int(np.abs(ours.astype(np.int16) - expected.astype(np.int16)).max())
+        exact += worst == 0
+        quality = psnr(ours, expected)
+        if quality < 45:
+            failures.append(f"{row['file']} [{row['features']}]: PSNR {quality:.2f} dB < 45")
+        if exact_class(row["features"]) and worst > 2:
+            failures.append(f"{row['file']} [{row['features']}]: max difference {worst} > 2")
+    elapsed = time.perf_counter() - started
+    print(f"\ncorpus: {compared} files compared, {exact} bit-exact with Pillow, {elapsed:.1f} s")
+    assert compared > 0
+    assert not failures, "files that do not match Pillow:\n" + "\n".join(failures)
+
+
+def test_corpus_headers_match_pillow():
+    categories = BASELINE_CATEGORIES + ("progressive", "cmyk", "arithmetic")
+    failures = []
+    for row in corpus_rows(categories):
+        data = (CORPUS / row["file"]).read_bytes()
+        info = cyjpeg.info(data)
+        with Image.open(io.BytesIO(data)) as image:
+            if (info.width, info.height) != image.size:
+                failures.append(f"{row['file']}: size {(info.width, info.height)}, Pillow {image.size}")
+            if info.components != len(image.getbands()):
+                failures.append(f"{row['file']}: {info.components} components, Pillow mode {image.mode}")
+            if info.progressive != row["features"].startswith("SOF2"):
+                failures.append(f"{row['file']}: progressive={info.progressive}")
+            if info.icc_profile != image.info.get("icc_profile"):
+                failures.append(f"{row['file']}: ICC profile differs from Pillow's")
+            if info.exif != image.info.get("exif"):
+                failures.append(f"{row['file']}: EXIF differs from Pillow's")
+    assert not failures, "\n".join(failures)
