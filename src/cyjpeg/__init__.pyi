@@ -10,8 +10,12 @@ import numpy.typing as npt
 from PIL.Image import Image as _PILImage
 from typing_extensions import Buffer, TypeAlias
 
+# The pure-Python parts carry their own annotations: re-exported as they are.
+from .dedup import find_duplicates as find_duplicates
 from .errors import JpegError as JpegError
 from .errors import UnsupportedJpegError as UnsupportedJpegError
+from .phash import phash as phash
+from .store import compress_tree as compress_tree
 
 __version__: str
 __all__ = [
@@ -19,9 +23,12 @@ __all__ = [
     "JpegInfo",
     "UnsupportedJpegError",
     "__version__",
+    "compress_tree",
     "decode",
     "encode",
+    "find_duplicates",
     "info",
+    "phash",
     "quality_tables",
 ]
 
