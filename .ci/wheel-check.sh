@@ -48,24 +48,37 @@ run_tests() {  # run_tests VENV [pytest args...]
     (
         cd "$rundir"
         printf '+ cd %q\n' "$rundir"
-        show "$venv/bin/python" -m pytest "$REPO/tests" -q -p no:cacheprovider "$@"
-        "$venv/bin/python" - "$venv" "$REPO/tests" "$@" <<'PY'
-import os, sys
-venv, tests, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
-import cyjpeg  # the installed copy: the current folder is outside the source tree
-import pytest
-where = os.path.realpath(cyjpeg.__file__)
-print(f"cyjpeg {cyjpeg.__version__} from {where}")
-if not where.startswith(os.path.realpath(venv) + os.sep):
-    sys.exit(f"wheel-check: cyjpeg was imported from {where}, not from the virtual environment {venv}")
-status = pytest.main([tests, "-q", "-p", "no:cacheprovider", *extra])
-tested = os.path.realpath(sys.modules["cyjpeg"].__file__)
-if tested != where:
-    sys.exit(f"wheel-check: the tests used cyjpeg from {tested}, not the installed {where}")
-sys.exit(int(status))
-PY
+        # run_tests.py: pytest.main([TESTS, "-q", "-p", "no:cacheprovider", ARGS...]) plus the checks above
+        run "$venv/bin/python" "$WORK/run_tests.py" "$venv" "$REPO/tests" "$@"
     )
 }
+
+# The runner is a file, not a here-document on stdin: worker processes started with multiprocessing's
+# "spawn" (dask's nanny in the store tests) re-import the main module by its path, and <stdin> has none.
+cat > "$WORK/run_tests.py" <<'PY'
+import os
+import sys
+
+
+def main():
+    venv, tests, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+    import cyjpeg  # the installed copy: the current folder is outside the source tree
+    import pytest
+
+    where = os.path.realpath(cyjpeg.__file__)
+    print(f"cyjpeg {cyjpeg.__version__} from {where}")
+    if not where.startswith(os.path.realpath(venv) + os.sep):
+        sys.exit(f"wheel-check: cyjpeg was imported from {where}, not from the virtual environment {venv}")
+    status = pytest.main([tests, "-q", "-p", "no:cacheprovider", *extra])
+    tested = os.path.realpath(sys.modules["cyjpeg"].__file__)
+    if tested != where:
+        sys.exit(f"wheel-check: the tests used cyjpeg from {tested}, not the installed {where}")
+    sys.exit(int(status))
+
+
+if __name__ == "__main__":
+    main()
+PY
 
 step "build sdist and wheel (repository: $REPO, temporary folder: $WORK)"
 run "$PYTHON" --version
