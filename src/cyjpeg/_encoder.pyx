@@ -54,6 +54,8 @@ cdef struct EncoderState:
     int h_max, v_max
     int mcus_x, mcus_y
     int restart_interval
+    const uint8_t* extra_segments  # complete APPn/COM segments to write after APP0 (metadata)
+    size_t extra_segments_size
     Component comp[3]
     uint8_t* full_cb           # two full-resolution chroma rows waiting to be down-sampled
     uint8_t* full_cr
@@ -209,6 +211,8 @@ cdef void write_headers(EncoderState* st, const uint16_t* qtables) noexcept nogi
     put_u16(w, 1)
     put_byte(w, 0)
     put_byte(w, 0)
+    # Metadata segments (EXIF APP1, ICC APP2 chunks, COM) arrive fully formed from cyjpeg._metadata.
+    put_bytes(w, st.extra_segments, st.extra_segments_size)
     # DQT (T.81 B.2.4.1): one segment per table, 8-bit entries in zigzag order.
     for t in range(ntables):
         put_u16(w, 0xFFDB)
@@ -277,7 +281,7 @@ cdef int encode_all(EncoderState* st, const uint16_t* qtables, bint optimize) no
         if make_codes(&st.dc_spec[t], &st.dc_codes[t]) != 0 or make_codes(&st.ac_spec[t], &st.ac_codes[t]) != 0:
             st.error = "internal error: invalid Huffman table"
             return -1
-    if reserve(&st.writer, HEADER_ROOM) != 0:
+    if reserve(&st.writer, HEADER_ROOM + st.extra_segments_size) != 0:
         st.error = "out of memory for the output buffer"
         return -1
     write_headers(st, qtables)
@@ -331,12 +335,14 @@ cdef void free_state(EncoderState* st) noexcept nogil:
     free(st)
 
 
-def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int restart_interval):
+def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int restart_interval,
+                 const uint8_t[::1] extra_segments=b""):
     """Encode uint8 pixels (H, W) or (H, W, 3) as baseline JFIF bytes.
 
     qtables: uint16 (2, 64), luma then chroma, natural order, 1..255. h_samp, v_samp: the luma sampling
     factors, (1, 1), (2, 1), (2, 2) or (1, 2); chroma is 1x1; ignored for grayscale. restart_interval:
-    MCUs per restart interval, 0 for none. Arguments are expected already checked by cyjpeg._api; this
+    MCUs per restart interval, 0 for none. extra_segments: complete marker segments (APPn, COM) written
+    after the JFIF APP0 segment, as cyjpeg._metadata builds them. Arguments are expected already checked by cyjpeg._api; this
     checks them again cheaply because a wrong shape here would read out of bounds.
     """
     cdef const uint8_t[:, ::1] gray_view
@@ -378,6 +384,8 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
         st.height = height
         st.ncomp = ncomp
         st.restart_interval = restart_interval
+        st.extra_segments_size = extra_segments.shape[0]
+        st.extra_segments = &extra_segments[0] if st.extra_segments_size else NULL
         st.writer.free_bits = 64             # an empty bit register
         st.error = NULL
         with nogil:
