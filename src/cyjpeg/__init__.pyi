@@ -69,6 +69,11 @@ def encode(
     optimize: bool = False,
     restart_interval: int = 0,
     qtables: _QTables | None = None,
+    *,
+    icc_profile: bytes | None = None,
+    exif: bytes | None = None,
+    comment: bytes | str | None = None,
+    threads: int = 1,
 ) -> bytes: ...
 def decode(data: Buffer) -> npt.NDArray[np.uint8]: ...
 def info(data: Buffer) -> JpegInfo: ...

@@ -90,6 +90,7 @@ def encode(
     icc_profile=None,
     exif=None,
     comment=None,
+    threads=1,
 ) -> bytes:
     """Encode an image as a baseline JFIF JPEG.
 
@@ -103,6 +104,9 @@ def encode(
     icc_profile, exif, comment: metadata to write (ICC split over APP2 chunks; EXIF with or without its
         "Exif\\0\\0" prefix; comment as bytes or UTF-8 text). The pixels are stored as given: EXIF orientation
         is written, not applied.
+    threads: code bands of MCU rows on up to this many threads (worth it from about a megapixel). The output
+        is the same bytes for any value: bands are coded into raw bits and joined by shifting, so no restart
+        markers are added and restart_interval keeps its meaning.
     """
     pixels = as_pixels(image)
     if subsampling not in SUBSAMPLING_FACTORS:
@@ -111,7 +115,9 @@ def encode(
     tables = quality_tables(quality) if qtables is None else _check_qtables(qtables)
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
-    return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments)
+    threads = _check_int("threads", threads, 1, 1024)
+    return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments,
+                                 threads)
 
 
 def decode(data) -> np.ndarray:

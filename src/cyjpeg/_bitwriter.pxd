@@ -18,6 +18,7 @@ cdef struct BitWriter:
     size_t capacity      # bytes allocated
     uint64_t bits        # pending bits, right-aligned
     int free_bits        # 64 - number of pending bits
+    int raw              # 1: write bits without 0xFF stuffing (a band of a threaded encode, merged later)
 
 
 cdef inline int reserve(BitWriter* bw, size_t extra) noexcept nogil:
@@ -59,7 +60,7 @@ cdef inline void flush_word(BitWriter* bw, uint64_t word) noexcept nogil:
     cdef int shift
     cdef uint8_t byte
     # A byte is 0xFF exactly when adding 1 to it carries out of its top bit while the top bit was set.
-    if (word & 0x8080808080808080ULL & ~(word + 0x0101010101010101ULL)) == 0:
+    if (word & 0x8080808080808080ULL & ~(word + 0x0101010101010101ULL)) == 0 or bw.raw:
         cy_store_be64(bw.data + bw.size, word)
         bw.size += 8
         return
@@ -82,7 +83,8 @@ cdef inline void put_bits(BitWriter* bw, uint32_t code, int length) noexcept nog
     else:
         # Fill the register with the top bits of `code`, flush it, and keep the rest. The bits of `code`
         # already flushed stay above the pending ones and are shifted out before the next flush.
-        flush_word(bw, (bw.bits << bw.free_bits) | (code >> (-free_after)))
+        # (-free_after is up to 32 when the register was full: shift in 64 bits, where that is defined.)
+        flush_word(bw, (bw.bits << bw.free_bits) | ((<uint64_t>code) >> (-free_after)))
         bw.bits = code
         bw.free_bits = free_after + 64
 

@@ -25,10 +25,19 @@ from cyjpeg._color cimport (
 )
 from cyjpeg._fdct cimport fdct_islow
 from cyjpeg._quant cimport Divisors, make_divisors, quantize_block, make_zigzag_mask_table
-from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, flush_bits
+from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, cy_store_be64
 from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
 )
+
+cdef extern from "_dispatch.h":
+    # Return types that carry the twin attributes (see _dispatch.h).
+    ctypedef void avx2_void "CY_AVX2_VOID"
+    ctypedef void portable_void "CY_PORTABLE_VOID"
+    int cy_cpu_has_avx2() noexcept nogil
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -36,9 +45,22 @@ import numpy as np
 cdef uint64_t ZIGZAG_MASK_TABLE[8 * 256]
 make_zigzag_mask_table(ZIGZAG_MASK_TABLE)
 
+# Which twin of the MCU loop runs (see _dispatch.h); CYJPEG_NO_SIMD=1 in the environment or _set_simd(False)
+# forces the portable one.
+cdef int use_avx2 = cy_cpu_has_avx2() and not os.environ.get("CYJPEG_NO_SIMD")
+
 cdef enum:
     BLOCK_ROOM = 512     # worst case bytes for one block: 27 + 63 * 26 bits, doubled for 0xFF stuffing
     HEADER_ROOM = 2048   # more than all marker segments before SOS together
+    MIN_THREADED_PIXELS = 1 << 18   # below this, starting threads costs more than it saves
+    MIN_BAND_MCU_ROWS = 4           # each band recomputes one MCU row before it (its DC predictions)
+    BANDS_PER_THREAD = 3            # more bands than threads evens out bands of unequal detail
+
+cdef enum:
+    MODE_ENCODE = 0   # entropy-coded bytes with 0xFF stuffing and RST markers, into st.writer
+    MODE_COUNT = 1    # count the Huffman symbols for optimal tables (T.81 K.2); write nothing
+    MODE_SPLIT = 2    # a band of a threaded encode: raw bits, cut into pieces where RST markers go
+    MODE_PRIME = 3    # only follow the DC predictions (the last MCU before a band)
 
 cdef struct Component:
     int h_samp, v_samp         # sampling factors (T.81 A.1.1)
@@ -67,6 +89,12 @@ cdef struct EncoderState:
     int64_t dc_freq[2][256]
     int64_t ac_freq[2][256]
     BitWriter writer
+    # MODE_SPLIT only: the band's raw bits are cut into pieces at restart markers; piece i is
+    # piece_bits[i] bits long and starts at a byte boundary of writer.data, right after piece i - 1.
+    uint64_t* piece_bits
+    int piece_count
+    int piece_capacity
+    size_t piece_start         # byte offset in writer.data where the open piece starts
     const char* error
 
 
@@ -74,7 +102,7 @@ cdef inline int imin(int a, int b) noexcept nogil:
     return a if a < b else b
 
 
-cdef void fill_band(EncoderState* st, int mcu_row) noexcept nogil:
+cdef inline void fill_band(EncoderState* st, int mcu_row) noexcept nogil:
     """Colour-convert and down-sample the rows of MCU row `mcu_row` into the component bands.
 
     Bottom-edge padding follows libjpeg: full-resolution rows past the image repeat the last row; a
@@ -127,69 +155,174 @@ cdef void fill_band(EncoderState* st, int mcu_row) noexcept nogil:
                             cr.band + chroma_row * chroma_width)
 
 
-cdef int run_scan(EncoderState* st, bint gather) noexcept nogil:
-    """One pass over the image in MCU order: count symbols (gather) or write the entropy-coded data.
 
-    Returns 0, or -1 with st.error set.
+cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int32_t* dc_pred) noexcept nogil:
+    """Transform, quantize and code (or count) the blocks of one MCU from the current component bands.
+
+    In MODE_ENCODE and MODE_SPLIT the caller has reserved the output room.
     """
-    cdef int32_t dc_pred[3]
     cdef int16_t dct_work[128]
     cdef int16_t coefs[64]
     cdef int16_t quantized[64]
     cdef uint64_t nonzero_mask
-    cdef int mcu_x, mcu_y, c, bx, by, block_col, block_row, table
-    cdef int blocks_per_mcu = 0
-    cdef int restart_number = 0
-    cdef int64_t mcus_done = 0
+    cdef int c, bx, by, block_col, block_row, table
     cdef int16_t previous_dc = 0
     cdef Component* comp
+    # T.81 A.2.3: an MCU holds h x v blocks of each component in turn, row by row.
+    for c in range(st.ncomp):
+        comp = &st.comp[c]
+        table = comp.table
+        for by in range(comp.v_samp):
+            block_row = mcu_y * comp.v_samp + by
+            for bx in range(comp.h_samp):
+                block_col = mcu_x * comp.h_samp + bx
+                if block_col < comp.width_blocks and block_row < comp.height_blocks:
+                    fdct_islow(comp.band + by * 8 * comp.band_stride + block_col * 8,
+                               comp.band_stride, dct_work, coefs)
+                    nonzero_mask = quantize_block(coefs, &st.divisors[table], ZIGZAG_MASK_TABLE, quantized)
+                else:
+                    # A dummy block that only pads the MCU: no AC, and the DC of the block before it in the
+                    # MCU (always of the same component: an MCU's first block of each component holds
+                    # image data), so its DC difference is 0 (libjpeg does the same).
+                    quantized[0] = previous_dc
+                    nonzero_mask = 1 if previous_dc != 0 else 0
+                previous_dc = quantized[0]
+                if mode == MODE_COUNT:
+                    count_block(quantized, nonzero_mask, &dc_pred[c], st.dc_freq[table], st.ac_freq[table])
+                elif mode == MODE_PRIME:
+                    dc_pred[c] = quantized[0]
+                else:
+                    encode_block(&st.writer, quantized, nonzero_mask, &dc_pred[c],
+                                 &st.dc_codes[table], &st.ac_codes[table])
+
+
+cdef inline int end_piece(EncoderState* st) noexcept nogil:
+    """MODE_SPLIT: close the open piece. Its pending bits go out as whole bytes, left-aligned and zero-filled
+    (not padded with 1-bits: the merge knows the piece's length in bits and pads only before a marker)."""
+    cdef BitWriter* w = &st.writer
+    cdef int pending = 64 - w.free_bits
+    if st.piece_count >= st.piece_capacity:
+        st.error = "internal error: too many restart intervals in a band"
+        return -1
+    if reserve(w, 8) != 0:
+        st.error = "out of memory for the output buffer"
+        return -1
+    st.piece_bits[st.piece_count] = <uint64_t>(w.size - st.piece_start) * 8 + <uint64_t>pending
+    st.piece_count += 1
+    if pending:
+        cy_store_be64(w.data + w.size, w.bits << (64 - pending))
+        w.size += (pending + 7) >> 3
+    w.bits = 0
+    w.free_bits = 64
+    st.piece_start = w.size
+    return 0
+
+
+cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_row) noexcept nogil:
+    """Code MCU rows first_row .. end_row - 1 in MODE_ENCODE, MODE_COUNT or MODE_SPLIT.
+
+    A band that starts below the top begins with the DC predictions of the last MCU of the row above
+    (T.81 F.1.2.1: each DC is coded as the difference to the previous block of its component), unless a
+    restart interval starts there and resets them. Returns 0, or -1 with st.error set.
+    """
+    cdef int32_t dc_pred[3]
+    cdef int mcu_x, mcu_y, c
+    cdef int blocks_per_mcu = 0
+    cdef int64_t mcus_done = <int64_t>first_row * st.mcus_x
+    cdef int64_t interval = st.restart_interval
     for c in range(st.ncomp):
         blocks_per_mcu += st.comp[c].h_samp * st.comp[c].v_samp
         dc_pred[c] = 0
-    for mcu_y in range(st.mcus_y):
+    if first_row > 0 and not (interval and mcus_done % interval == 0):
+        # The band that owns that MCU runs concurrently; recomputing one MCU row is cheaper than waiting.
+        fill_band(st, first_row - 1)
+        code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred)
+    for mcu_y in range(first_row, end_row):
         fill_band(st, mcu_y)
         for mcu_x in range(st.mcus_x):
-            if st.restart_interval and mcus_done and mcus_done % st.restart_interval == 0:
+            if interval and mcus_done and mcus_done % interval == 0:
                 # T.81 F.1.2.3 and B.2.1: byte-align with 1-bits, write RSTn (n counts modulo 8), and
                 # restart DC prediction (T.81 F.1.1.5.1).
-                if not gather:
+                if mode == MODE_ENCODE:
                     if reserve(&st.writer, 32) != 0:
                         st.error = "out of memory for the output buffer"
                         return -1
                     flush_bits(&st.writer)
                     put_byte(&st.writer, 0xFF)
-                    put_byte(&st.writer, <uint8_t>(0xD0 + restart_number))
-                restart_number = (restart_number + 1) & 7
+                    put_byte(&st.writer, <uint8_t>(0xD0 + ((mcus_done // interval - 1) & 7)))
+                elif mode == MODE_SPLIT:
+                    if end_piece(st) != 0:
+                        return -1
                 for c in range(st.ncomp):
                     dc_pred[c] = 0
-            if not gather and reserve(&st.writer, blocks_per_mcu * BLOCK_ROOM) != 0:
+            if mode != MODE_COUNT and reserve(&st.writer, blocks_per_mcu * BLOCK_ROOM) != 0:
                 st.error = "out of memory for the output buffer"
                 return -1
-            # T.81 A.2.3: an MCU holds h x v blocks of each component in turn, row by row.
-            for c in range(st.ncomp):
-                comp = &st.comp[c]
-                table = comp.table
-                for by in range(comp.v_samp):
-                    block_row = mcu_y * comp.v_samp + by
-                    for bx in range(comp.h_samp):
-                        block_col = mcu_x * comp.h_samp + bx
-                        if block_col < comp.width_blocks and block_row < comp.height_blocks:
-                            fdct_islow(comp.band + by * 8 * comp.band_stride + block_col * 8,
-                                       comp.band_stride, dct_work, coefs)
-                            nonzero_mask = quantize_block(coefs, &st.divisors[table], ZIGZAG_MASK_TABLE,
-                                                          quantized)
-                        else:
-                            # A dummy block that only pads the MCU: no AC, and the DC of the block before
-                            # it in the MCU, so its DC difference is 0 (libjpeg does the same).
-                            quantized[0] = previous_dc
-                            nonzero_mask = 1 if previous_dc != 0 else 0
-                        previous_dc = quantized[0]
-                        if gather:
-                            count_block(quantized, nonzero_mask, &dc_pred[c], st.dc_freq[table], st.ac_freq[table])
-                        else:
-                            encode_block(&st.writer, quantized, nonzero_mask, &dc_pred[c],
-                                         &st.dc_codes[table], &st.ac_codes[table])
+            code_mcu(st, mcu_x, mcu_y, mode, dc_pred)
             mcus_done += 1
+    if mode == MODE_SPLIT:
+        return end_piece(st)
+    return 0
+
+
+# The two twins of the MCU loop (_dispatch.h): the same source, compiled for baseline x86-64 and for AVX2.
+# (They return through a pointer: a C variable of the attributed return type would draw compiler warnings.)
+cdef avx2_void encode_rows_avx2(EncoderState* st, int mode, int first_row, int end_row,
+                                int* status) noexcept nogil:
+    status[0] = encode_rows(st, mode, first_row, end_row)
+
+
+cdef portable_void encode_rows_portable(EncoderState* st, int mode, int first_row, int end_row,
+                                        int* status) noexcept nogil:
+    status[0] = encode_rows(st, mode, first_row, end_row)
+
+
+cdef int run_rows(EncoderState* st, int mode, int first_row, int end_row) noexcept nogil:
+    cdef int status = -1
+    if use_avx2:
+        encode_rows_avx2(st, mode, first_row, end_row, &status)
+    else:
+        encode_rows_portable(st, mode, first_row, end_row, &status)
+    return status
+
+
+cdef void put_raw_bits(BitWriter* w, const uint8_t* src, uint64_t nbits) noexcept nogil:
+    """Append `nbits` bits read most significant first from `src` (a piece of a MODE_SPLIT band), with the
+    0xFF stuffing that the band left out. The caller has reserved the room."""
+    cdef uint32_t word
+    cdef int k, nbytes
+    while nbits >= 32:
+        word = (<uint32_t>src[0] << 24) | (<uint32_t>src[1] << 16) | (<uint32_t>src[2] << 8) | src[3]
+        put_bits(w, word, 32)
+        src += 4
+        nbits -= 32
+    if nbits:
+        nbytes = <int>((nbits + 7) >> 3)
+        word = 0
+        for k in range(nbytes):
+            word = (word << 8) | src[k]
+        put_bits(w, word >> (8 * nbytes - <int>nbits), <int>nbits)
+
+
+cdef int merge_band(EncoderState* st, EncoderState* band, int* restart_number) noexcept nogil:
+    """Append a MODE_SPLIT band to the output: its pieces' bits, then between pieces the padding and the RSTn
+    marker the serial coder writes there. The bits are the same and so are the bytes, for any split."""
+    cdef const uint8_t* raw = band.writer.data
+    cdef size_t offset = 0
+    cdef uint64_t nbits
+    cdef int i
+    if reserve(&st.writer, band.writer.size * 2 + <size_t>band.piece_count * 24 + 64) != 0:
+        st.error = "out of memory for the output buffer"
+        return -1
+    for i in range(band.piece_count):
+        nbits = band.piece_bits[i]
+        put_raw_bits(&st.writer, raw + offset, nbits)
+        offset += <size_t>((nbits + 7) >> 3)
+        if i + 1 < band.piece_count:
+            flush_bits(&st.writer)
+            put_byte(&st.writer, 0xFF)
+            put_byte(&st.writer, <uint8_t>(0xD0 + restart_number[0]))
+            restart_number[0] = (restart_number[0] + 1) & 7
     return 0
 
 
@@ -256,28 +389,35 @@ cdef void write_headers(EncoderState* st, const uint16_t* qtables) noexcept nogi
     put_byte(w, 0)
 
 
-cdef int encode_all(EncoderState* st, const uint16_t* qtables, bint optimize) noexcept nogil:
+
+
+cdef void prepare_tables(EncoderState* st, const uint16_t* qtables, bint optimize) noexcept nogil:
     cdef int t
     cdef int ntables = 1 if st.ncomp == 1 else 2
     for t in range(ntables):
         make_divisors(qtables + 64 * t, &st.divisors[t])
-    if optimize:
-        # Two passes over the band pipeline instead of storing every quantized block: recomputing costs time
-        # but keeps memory at the input + output + one MCU row (issue 5), and optimize is not the hot path.
-        memset(st.dc_freq, 0, sizeof(st.dc_freq))
-        memset(st.ac_freq, 0, sizeof(st.ac_freq))
-        if run_scan(st, True) != 0:
-            return -1
-        for t in range(ntables):
-            optimal_spec(st.dc_freq[t], &st.dc_spec[t])
-            optimal_spec(st.ac_freq[t], &st.ac_spec[t])
-    else:
+    memset(st.dc_freq, 0, sizeof(st.dc_freq))
+    memset(st.ac_freq, 0, sizeof(st.ac_freq))
+    if not optimize:
         # T.81 Annex K.3, Tables K.3 to K.6: the typical tables that libjpeg uses by default.
         load_spec(STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, &st.dc_spec[0])
         load_spec(STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, &st.ac_spec[0])
         load_spec(STD_DC_CHROMA_BITS, STD_DC_CHROMA_VALS, &st.dc_spec[1])
         load_spec(STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, &st.ac_spec[1])
-    for t in range(ntables):
+
+
+cdef void optimal_tables(EncoderState* st) noexcept nogil:
+    """optimize=True: the tables from the symbol counts in st.dc_freq / st.ac_freq (T.81 K.2)."""
+    cdef int t
+    for t in range(1 if st.ncomp == 1 else 2):
+        optimal_spec(st.dc_freq[t], &st.dc_spec[t])
+        optimal_spec(st.ac_freq[t], &st.ac_spec[t])
+
+
+cdef int start_output(EncoderState* st, const uint16_t* qtables) noexcept nogil:
+    """Code words from the table specs, then every marker segment up to and including SOS."""
+    cdef int t
+    for t in range(1 if st.ncomp == 1 else 2):
         if make_codes(&st.dc_spec[t], &st.dc_codes[t]) != 0 or make_codes(&st.ac_spec[t], &st.ac_codes[t]) != 0:
             st.error = "internal error: invalid Huffman table"
             return -1
@@ -285,8 +425,10 @@ cdef int encode_all(EncoderState* st, const uint16_t* qtables, bint optimize) no
         st.error = "out of memory for the output buffer"
         return -1
     write_headers(st, qtables)
-    if run_scan(st, False) != 0:
-        return -1
+    return 0
+
+
+cdef int finish_output(EncoderState* st) noexcept nogil:
     if reserve(&st.writer, 32) != 0:
         st.error = "out of memory for the output buffer"
         return -1
@@ -295,8 +437,21 @@ cdef int encode_all(EncoderState* st, const uint16_t* qtables, bint optimize) no
     return 0
 
 
-cdef int setup_components(EncoderState* st, int h_samp, int v_samp) noexcept nogil:
-    """Fill in the component geometry (T.81 A.1.1) and allocate the band buffers."""
+cdef int encode_serial(EncoderState* st, const uint16_t* qtables, bint optimize) noexcept nogil:
+    """The whole encode on the calling thread."""
+    if optimize:
+        # Two passes over the band pipeline instead of storing every quantized block: recomputing costs time
+        # but keeps memory at the input + output + one MCU row (issue 5), and optimize is not the hot path.
+        if run_rows(st, MODE_COUNT, 0, st.mcus_y) != 0:
+            return -1
+        optimal_tables(st)
+    if start_output(st, qtables) != 0 or run_rows(st, MODE_ENCODE, 0, st.mcus_y) != 0:
+        return -1
+    return finish_output(st)
+
+
+cdef void set_geometry(EncoderState* st, int h_samp, int v_samp) noexcept nogil:
+    """Fill in the component geometry (T.81 A.1.1)."""
     cdef Component* comp
     cdef int c
     st.h_max = h_samp
@@ -312,10 +467,16 @@ cdef int setup_components(EncoderState* st, int h_samp, int v_samp) noexcept nog
         comp.width_blocks = ((st.width * comp.h_samp + h_samp - 1) // h_samp + 7) // 8
         comp.height_blocks = ((st.height * comp.v_samp + v_samp - 1) // v_samp + 7) // 8
         comp.band_stride = st.mcus_x * 8 * comp.h_samp
-        comp.band = <uint8_t*>malloc(<size_t>comp.band_stride * 8 * comp.v_samp)
-        if comp.band == NULL:
+
+
+cdef int allocate_bands(EncoderState* st) noexcept nogil:
+    """The working space of the band pipeline: one MCU row per component, two full-width chroma rows."""
+    cdef int c
+    for c in range(st.ncomp):
+        st.comp[c].band = <uint8_t*>malloc(<size_t>st.comp[c].band_stride * 8 * st.comp[c].v_samp)
+        if st.comp[c].band == NULL:
             return -1
-    if st.ncomp == 3 and (h_samp != 1 or v_samp != 1):
+    if st.ncomp == 3 and (st.h_max != 1 or st.v_max != 1):
         st.full_cb = <uint8_t*>malloc(<size_t>st.comp[0].band_stride * 2)
         st.full_cr = <uint8_t*>malloc(<size_t>st.comp[0].band_stride * 2)
         if st.full_cb == NULL or st.full_cr == NULL:
@@ -332,24 +493,142 @@ cdef void free_state(EncoderState* st) noexcept nogil:
     free(st.full_cb)
     free(st.full_cr)
     free(st.writer.data)
+    free(st.piece_bits)
     free(st)
 
 
+cdef class _Band:
+    """One band of MCU rows of a threaded encode, with its own copy of the encoder state (tables, band
+    buffers, output, counts). run() releases the GIL for the whole band."""
+    cdef EncoderState* st
+    cdef int first_row, end_row, mode, status
+
+    def __dealloc__(self):
+        free_state(self.st)
+
+    def run(self):
+        cdef EncoderState* st = self.st
+        cdef int mode = self.mode, first_row = self.first_row, end_row = self.end_row, status
+        with nogil:
+            status = run_rows(st, mode, first_row, end_row)
+        self.status = status
+
+
+cdef _Band make_band(EncoderState* shared, int first_row, int end_row, int mode):
+    cdef _Band band = _Band.__new__(_Band)
+    cdef EncoderState* st = <EncoderState*>malloc(sizeof(EncoderState))
+    cdef int c
+    cdef int64_t band_mcus
+    if st == NULL:
+        raise MemoryError("cannot allocate the encoder state of a band")
+    memcpy(st, shared, sizeof(EncoderState))
+    for c in range(3):
+        st.comp[c].band = NULL
+    st.full_cb = st.full_cr = NULL
+    memset(&st.writer, 0, sizeof(BitWriter))
+    st.writer.free_bits = 64
+    st.piece_bits = NULL
+    st.piece_count = 0
+    st.piece_start = 0
+    st.error = NULL
+    memset(st.dc_freq, 0, sizeof(st.dc_freq))
+    memset(st.ac_freq, 0, sizeof(st.ac_freq))
+    band.st = st           # owned from here on: __dealloc__ frees it whatever fails next
+    band.first_row = first_row
+    band.end_row = end_row
+    band.mode = mode
+    band.status = -1
+    if allocate_bands(st) != 0:
+        raise MemoryError("cannot allocate the band buffers")
+    if mode == MODE_SPLIT:
+        st.writer.raw = 1
+        band_mcus = <int64_t>(end_row - first_row) * st.mcus_x
+        st.piece_capacity = <int>(band_mcus // st.restart_interval + 2) if st.restart_interval else 1
+        st.piece_bits = <uint64_t*>malloc(sizeof(uint64_t) * st.piece_capacity)
+        if st.piece_bits == NULL or reserve(&st.writer, <size_t>band_mcus * 64 * st.h_max * st.v_max
+                                            * st.ncomp // 5 + 1024) != 0:
+            raise MemoryError("cannot allocate the output of a band")
+    return band
+
+
+def band_rows(int mcus_y, int width, int height, int threads):
+    """Split the MCU rows into bands for `threads` threads: [(first_row, end_row), ...]. Only the speed
+    depends on the split: the merged output is the same bytes for any split."""
+    if threads <= 1 or <int64_t>width * height < MIN_THREADED_PIXELS:
+        return [(0, mcus_y)]
+    count = min(threads * BANDS_PER_THREAD, mcus_y // MIN_BAND_MCU_ROWS)
+    if count < 2:
+        return [(0, mcus_y)]
+    edges = [mcus_y * i // count for i in range(count + 1)]
+    return list(zip(edges[:count], edges[1:]))
+
+
+cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -2:
+    """Run `bands` in MODE_COUNT or MODE_SPLIT on a pool of threads; merge what they made into `st`."""
+    cdef _Band band
+    cdef int t, i, status, restart_number = 0
+    jobs = [make_band(st, first, end, mode) for first, end in bands]
+    with ThreadPoolExecutor(max_workers=min(threads, len(jobs))) as pool:
+        list(pool.map(_Band.run, jobs))
+    for band in jobs:
+        if band.status != 0:
+            st.error = band.st.error
+            return -1
+    if mode == MODE_COUNT:
+        for band in jobs:
+            for t in range(2):
+                for i in range(256):
+                    st.dc_freq[t][i] += band.st.dc_freq[t][i]
+                    st.ac_freq[t][i] += band.st.ac_freq[t][i]
+        return 0
+    for i in range(len(jobs)):
+        band = jobs[i]
+        with nogil:
+            status = merge_band(st, band.st, &restart_number)
+        jobs[i] = None     # free each band's output once it is in place
+        if status != 0:
+            return -1
+    return 0
+
+
+cdef int encode_threaded(EncoderState* st, const uint16_t* qtables, bint optimize, list bands,
+                         int threads) except -2:
+    """The encode with the MCU rows split into bands coded concurrently (issue 5). Each band codes its rows
+    into raw (unstuffed) bits; the merge shifts them into place and stuffs them, so the output equals the
+    serial coder's byte for byte and needs no restart markers. optimize=True counts symbols per band and
+    adds the counts."""
+    cdef int status
+    if optimize:
+        if run_bands(st, bands, MODE_COUNT, threads) != 0:
+            return -1
+        with nogil:
+            optimal_tables(st)
+    with nogil:
+        status = start_output(st, qtables)
+    if status != 0 or run_bands(st, bands, MODE_SPLIT, threads) != 0:
+        return -1
+    with nogil:
+        status = finish_output(st)
+    return status
+
+
 def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int restart_interval,
-                 const uint8_t[::1] extra_segments=b""):
+                 const uint8_t[::1] extra_segments=b"", int threads=1):
     """Encode uint8 pixels (H, W) or (H, W, 3) as baseline JFIF bytes.
 
     qtables: uint16 (2, 64), luma then chroma, natural order, 1..255. h_samp, v_samp: the luma sampling
     factors, (1, 1), (2, 1), (2, 2) or (1, 2); chroma is 1x1; ignored for grayscale. restart_interval:
     MCUs per restart interval, 0 for none. extra_segments: complete marker segments (APPn, COM) written
-    after the JFIF APP0 segment, as cyjpeg._metadata builds them. Arguments are expected already checked by cyjpeg._api; this
-    checks them again cheaply because a wrong shape here would read out of bounds.
+    after the JFIF APP0 segment, as cyjpeg._metadata builds them. threads: code bands of MCU rows on up to
+    this many threads; the bytes do not depend on it. Arguments are expected already checked by cyjpeg._api;
+    this checks them again cheaply because a wrong shape here would read out of bounds.
     """
     cdef const uint8_t[:, ::1] gray_view
     cdef const uint8_t[:, :, ::1] rgb_view
     cdef const uint16_t[:, ::1] qtable_view = qtables
     cdef EncoderState* st
     cdef int status, ncomp, height, width
+    cdef bint serial
     cdef const uint8_t* pixel_ptr
     if qtable_view.shape[0] != 2 or qtable_view.shape[1] != 64:
         raise ValueError(f"qtables must have shape (2, 64), got {tuple(qtables.shape)}")
@@ -374,6 +653,8 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
         raise ValueError(f"unsupported sampling factors {h_samp}x{v_samp}")
     if not 0 <= restart_interval <= 65535:
         raise ValueError(f"restart_interval must be from 0 to 65535, got {restart_interval}")
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
 
     st = <EncoderState*>calloc(1, sizeof(EncoderState))
     if st == NULL:
@@ -388,15 +669,24 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
         st.extra_segments = &extra_segments[0] if st.extra_segments_size else NULL
         st.writer.free_bits = 64             # an empty bit register
         st.error = NULL
+        set_geometry(st, h_samp, v_samp)
+        bands = band_rows(st.mcus_y, width, height, threads)
+        serial = len(bands) == 1
         with nogil:
-            status = setup_components(st, h_samp, v_samp)
+            status = allocate_bands(st) if serial else 0
             if status == 0:
                 # A first guess of the output size (about 1.5 bits per sample); the buffer doubles as needed.
                 status = reserve(&st.writer, <size_t>width * height * ncomp // 5 + HEADER_ROOM)
-            if status == 0:
-                status = encode_all(st, &qtable_view[0, 0], optimize)
-            elif st.error == NULL:
+            if status != 0:
                 st.error = "out of memory for the encoder buffers"
+            else:
+                prepare_tables(st, &qtable_view[0, 0], optimize)
+        if status == 0:
+            if serial:
+                with nogil:
+                    status = encode_serial(st, &qtable_view[0, 0], optimize)
+            else:
+                status = encode_threaded(st, &qtable_view[0, 0], optimize, bands, threads)
         if status != 0:
             message = (<bytes>st.error).decode() if st.error != NULL else "encoding failed"
             if "memory" in message:
@@ -405,6 +695,20 @@ def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int res
         return PyBytes_FromStringAndSize(<char*>st.writer.data, <Py_ssize_t>st.writer.size)
     finally:
         free_state(st)
+
+
+def _set_simd(enabled):
+    """Tests: choose the AVX2 twin of the MCU loop (when the CPU has it) or the portable one. Returns
+    whether the AVX2 twin was in use before. Not thread-safe; not part of the public API."""
+    global use_avx2
+    previous = bool(use_avx2)
+    use_avx2 = 1 if (enabled and cy_cpu_has_avx2()) else 0
+    return previous
+
+
+def _has_avx2_twin():
+    """Tests: whether this CPU and build can run the AVX2 twin at all."""
+    return bool(cy_cpu_has_avx2())
 
 
 # ---- Kernel access for tests (tests/test_kernels_encoder.py); not part of the public API. ----

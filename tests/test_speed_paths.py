@@ -1,0 +1,73 @@
+"""The speed paths write the same bytes as the plain ones (issue 5): threads=N for any N, and the AVX2 twin
+of the MCU loop against the portable twin. Digests of the plain encoder's output are in test_digests.py."""
+import numpy as np
+import pytest
+
+import cyjpeg
+from cyjpeg import _encoder
+from conftest import KODAK, load_rgb, pillow_encode, synthetic_image
+
+# Tall enough that threads > 1 really splits the image into bands (it stays serial below 2**18 pixels).
+SHAPES = [(1040, 264), (777, 513), (600, 1001)]
+OPTIONS = [
+    {},
+    {"subsampling": "4:4:4", "quality": 90},
+    {"subsampling": "4:2:2"},
+    {"subsampling": "4:4:0"},
+    {"optimize": True},
+    {"restart_interval": 7},                       # intervals that end mid-row and mid-band
+    {"restart_interval": 1, "optimize": True},
+    {"restart_interval": 33, "subsampling": "4:4:4"},
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("options", OPTIONS)
+def test_threads_do_not_change_bytes(shape, options):
+    image = synthetic_image(*shape, seed=shape[0])
+    one = cyjpeg.encode(image, threads=1, **options)
+    for threads in (2, 3, 4):
+        assert cyjpeg.encode(image, threads=threads, **options) == one, threads
+
+
+def test_threads_grayscale_and_band_split():
+    image = synthetic_image(1200, 700, channels=1, seed=3)
+    one = cyjpeg.encode(image, threads=1)
+    assert cyjpeg.encode(image, threads=2) == one
+    assert cyjpeg.encode(image, threads=5, optimize=True) == cyjpeg.encode(image, optimize=True)
+    bands = _encoder.band_rows(150, 700, 1200, 2)
+    assert len(bands) > 1 and bands[0][0] == 0 and bands[-1][1] == 150
+    assert all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
+
+
+def test_threads_output_still_matches_pillow():
+    image = synthetic_image(900, 800, seed=9)
+    assert cyjpeg.encode(image, quality=75, threads=3) == pillow_encode(image, quality=75, subsampling="4:2:0")
+
+
+def test_threads_must_be_positive():
+    with pytest.raises(ValueError, match="threads"):
+        cyjpeg.encode(np.zeros((8, 8, 3), np.uint8), threads=0)
+
+
+@pytest.fixture
+def portable_twin():
+    previous = _encoder._set_simd(False)
+    yield
+    _encoder._set_simd(previous)
+
+
+def encodes(images):
+    return [cyjpeg.encode(image, **options) for image in images for options in OPTIONS]
+
+
+def test_portable_twin_writes_the_same_bytes(portable_twin):
+    if not _encoder._has_avx2_twin():
+        pytest.skip("this CPU or build has no AVX2 twin: both paths are the portable one")
+    images = [synthetic_image(h, w, seed=h) for h, w in [(1, 1), (7, 9), (17, 33), (258, 129), (300, 500)]]
+    images.append(synthetic_image(61, 77, channels=1, seed=4))
+    if KODAK.exists():
+        images.append(load_rgb(KODAK / "kodim07.png"))
+    portable = encodes(images)
+    _encoder._set_simd(True)
+    assert encodes(images) == portable
