@@ -53,8 +53,8 @@ cdef enum:
     BLOCK_ROOM = 512     # worst case bytes for one block: 27 + 63 * 26 bits, doubled for 0xFF stuffing
     HEADER_ROOM = 2048   # more than all marker segments before SOS together
     MIN_THREADED_PIXELS = 1 << 18   # below this, starting threads costs more than it saves
-    MIN_BAND_MCU_ROWS = 4           # each band recomputes one MCU row before it (its DC predictions)
-    BANDS_PER_THREAD = 3            # more bands than threads evens out bands of unequal detail
+    MIN_BAND_MCU_ROWS = 2           # bands cost little: each recomputes one MCU before it (its DC predictions)
+    BANDS_PER_THREAD = 4            # more bands than threads evens out bands of unequal detail
 
 cdef enum:
     MODE_ENCODE = 0   # entropy-coded bytes with 0xFF stuffing and RST markers, into st.writer
@@ -102,8 +102,9 @@ cdef inline int imin(int a, int b) noexcept nogil:
     return a if a < b else b
 
 
-cdef inline void fill_band(EncoderState* st, int mcu_row) noexcept nogil:
-    """Colour-convert and down-sample the rows of MCU row `mcu_row` into the component bands.
+cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col) noexcept nogil:
+    """Colour-convert and down-sample the rows of MCU row `mcu_row` into the component bands, from MCU column
+    `first_mcu_col` to the right edge (0 for the whole row; the last column alone to prime a band's DC).
 
     Bottom-edge padding follows libjpeg: full-resolution rows past the image repeat the last row; a
     down-sampled chroma row that would start below the image repeats the last down-sampled row (which, for
@@ -114,46 +115,51 @@ cdef inline void fill_band(EncoderState* st, int mcu_row) noexcept nogil:
     cdef Component* cr = &st.comp[2]
     cdef int first_row = mcu_row * 8 * st.v_max
     cdef int t, src_row, sub_row, chroma_row, last_chroma_row
-    cdef int chroma_width = cb.band_stride
+    # Every offset is a multiple of 8 samples, so the alternating rounding of the down-sampling filters
+    # (which depends on the parity of the output column) is unchanged.
+    cdef int x0 = first_mcu_col * 8 * st.h_max          # first full-resolution column
+    cdef int cx0 = first_mcu_col * 8                    # first down-sampled chroma column
+    cdef int width = st.width - x0, luma_width = luma.band_stride - x0
+    cdef int chroma_width = cb.band_stride - cx0
+    cdef uint8_t* luma_band = luma.band + x0
+    cdef uint8_t* cb_band = cb.band + cx0
+    cdef uint8_t* cr_band = cr.band + cx0
+    cdef uint8_t* full_cb = st.full_cb + x0 if st.full_cb != NULL else NULL   # (only with down-sampling)
+    cdef uint8_t* full_cr = st.full_cr + x0 if st.full_cr != NULL else NULL
     cdef const uint8_t* src
     if st.ncomp == 1:
         for t in range(8):
             src_row = imin(first_row + t, st.height - 1)
-            gray_row(st.pixels + <size_t>src_row * st.width, st.width, luma.band_stride,
-                     luma.band + t * luma.band_stride)
+            gray_row(st.pixels + <size_t>src_row * st.width + x0, width, luma_width,
+                     luma_band + t * luma.band_stride)
         return
     last_chroma_row = (st.height - 1) // st.v_max
     for t in range(8 * st.v_max):
         src_row = imin(first_row + t, st.height - 1)
-        src = st.pixels + <size_t>src_row * st.width * 3
+        src = st.pixels + (<size_t>src_row * st.width + x0) * 3
         if st.h_max == 1 and st.v_max == 1:
-            rgb_row_to_ycc(src, st.width, luma.band_stride, luma.band + t * luma.band_stride,
-                           cb.band + t * chroma_width, cr.band + t * chroma_width)
+            rgb_row_to_ycc(src, width, luma_width, luma_band + t * luma.band_stride,
+                           cb_band + t * cb.band_stride, cr_band + t * cb.band_stride)
             continue
         sub_row = t % st.v_max
-        rgb_row_to_ycc(src, st.width, luma.band_stride, luma.band + t * luma.band_stride,
-                       st.full_cb + sub_row * luma.band_stride, st.full_cr + sub_row * luma.band_stride)
+        rgb_row_to_ycc(src, width, luma_width, luma_band + t * luma.band_stride,
+                       full_cb + sub_row * luma.band_stride, full_cr + sub_row * luma.band_stride)
         if sub_row != st.v_max - 1:
             continue
         chroma_row = t // st.v_max
         if mcu_row * 8 + chroma_row > last_chroma_row:
             # Below the image: repeat the last down-sampled row (it is earlier in this same band).
-            memcpy(cb.band + chroma_row * chroma_width, cb.band + (chroma_row - 1) * chroma_width, chroma_width)
-            memcpy(cr.band + chroma_row * chroma_width, cr.band + (chroma_row - 1) * chroma_width, chroma_width)
+            memcpy(cb_band + chroma_row * cb.band_stride, cb_band + (chroma_row - 1) * cb.band_stride, chroma_width)
+            memcpy(cr_band + chroma_row * cb.band_stride, cr_band + (chroma_row - 1) * cb.band_stride, chroma_width)
         elif st.v_max == 1:
-            downsample_h2v1(st.full_cb, chroma_width, cb.band + chroma_row * chroma_width)
-            downsample_h2v1(st.full_cr, chroma_width, cr.band + chroma_row * chroma_width)
+            downsample_h2v1(full_cb, chroma_width, cb_band + chroma_row * cb.band_stride)
+            downsample_h2v1(full_cr, chroma_width, cr_band + chroma_row * cb.band_stride)
         elif st.h_max == 2:
-            downsample_h2v2(st.full_cb, st.full_cb + luma.band_stride, chroma_width,
-                            cb.band + chroma_row * chroma_width)
-            downsample_h2v2(st.full_cr, st.full_cr + luma.band_stride, chroma_width,
-                            cr.band + chroma_row * chroma_width)
+            downsample_h2v2(full_cb, full_cb + luma.band_stride, chroma_width, cb_band + chroma_row * cb.band_stride)
+            downsample_h2v2(full_cr, full_cr + luma.band_stride, chroma_width, cr_band + chroma_row * cb.band_stride)
         else:
-            downsample_h1v2(st.full_cb, st.full_cb + luma.band_stride, chroma_width,
-                            cb.band + chroma_row * chroma_width)
-            downsample_h1v2(st.full_cr, st.full_cr + luma.band_stride, chroma_width,
-                            cr.band + chroma_row * chroma_width)
-
+            downsample_h1v2(full_cb, full_cb + luma.band_stride, chroma_width, cb_band + chroma_row * cb.band_stride)
+            downsample_h1v2(full_cr, full_cr + luma.band_stride, chroma_width, cr_band + chroma_row * cb.band_stride)
 
 
 cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int32_t* dc_pred) noexcept nogil:
@@ -234,11 +240,11 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
         blocks_per_mcu += st.comp[c].h_samp * st.comp[c].v_samp
         dc_pred[c] = 0
     if first_row > 0 and not (interval and mcus_done % interval == 0):
-        # The band that owns that MCU runs concurrently; recomputing one MCU row is cheaper than waiting.
-        fill_band(st, first_row - 1)
+        # The band that owns that MCU runs concurrently: recompute just that MCU rather than wait for it.
+        fill_band(st, first_row - 1, st.mcus_x - 1)
         code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred)
     for mcu_y in range(first_row, end_row):
-        fill_band(st, mcu_y)
+        fill_band(st, mcu_y, 0)
         for mcu_x in range(st.mcus_x):
             if interval and mcus_done and mcus_done % interval == 0:
                 # T.81 F.1.2.3 and B.2.1: byte-align with 1-bits, write RSTn (n counts modulo 8), and
