@@ -71,3 +71,14 @@ def test_portable_twin_writes_the_same_bytes(portable_twin):
     portable = encodes(images)
     _encoder._set_simd(True)
     assert encodes(images) == portable
+
+
+def test_sse2_dct_equals_portable_dct():
+    rng = np.random.default_rng(5)
+    blocks = [np.zeros((8, 8)), np.full((8, 8), 255), np.indices((8, 8)).sum(0) % 2 * 255,
+              (1 - np.indices((8, 8)).sum(0) % 2) * 255, np.tile([0, 255], (8, 4)), np.tile([[0], [255]], (4, 8))]
+    blocks += list(rng.integers(0, 256, (2000, 8, 8)))
+    blocks += [rng.choice([0, 255], (8, 8)) for _ in range(500)]
+    for block in blocks:
+        block = np.asarray(block, np.uint8)
+        assert np.array_equal(_encoder._forward_dct(block), _encoder._forward_dct_portable(block))

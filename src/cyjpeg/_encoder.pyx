@@ -23,7 +23,7 @@ from cyjpeg._tables cimport (
 from cyjpeg._color cimport (
     rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2,
 )
-from cyjpeg._fdct cimport fdct_islow
+from cyjpeg._fdct cimport fdct_islow, fdct_islow_lanes
 from cyjpeg._quant cimport Divisors, make_divisors, quantize_block, make_zigzag_mask_table
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, cy_store_be64
 from cyjpeg._huffenc cimport (
@@ -728,6 +728,18 @@ def _forward_dct(samples):
     result = np.empty((8, 8), dtype=np.int16)
     cdef int16_t[:, ::1] out = result
     fdct_islow(&block[0, 0], 8, work, &out[0, 0])
+    return result
+
+
+def _forward_dct_portable(samples):
+    """As _forward_dct, through the portable loops instead of the SSE2 passes (tests compare the two)."""
+    cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
+    if block.shape[0] != 8 or block.shape[1] != 8:
+        raise ValueError("samples must be 8x8")
+    cdef int16_t work[128]
+    result = np.empty((8, 8), dtype=np.int16)
+    cdef int16_t[:, ::1] out = result
+    fdct_islow_lanes(&block[0, 0], 8, work, &out[0, 0])
     return result
 
 

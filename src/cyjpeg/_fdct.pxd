@@ -12,12 +12,15 @@
 # stay in int16 and each rotation is expanded into products of one int16 term by one combined constant,
 # e.g. z1 + tmp13 * FIX_0_765 = tmp12 * FIX_0_541 + tmp13 * (FIX_0_541 + FIX_0_765). Integer products
 # distribute exactly, so every sum equals libjpeg's term for term and the rounding is unchanged.
+# On x86-64, fdct_islow runs the same arithmetic written with SSE2 pmaddwd (_simd.h); tests compare the two.
 # Does not own quantization (see _quant.pxd).
 from libc.stdint cimport uint8_t, int16_t, int32_t
 
 cdef extern from "_simd.h":
     void cy_transpose_i16(const int16_t* src, int16_t* dst) noexcept nogil
     void cy_load_transposed_u8(const uint8_t* samples, int stride, int16_t* dst) noexcept nogil
+    enum: CY_HAVE_SSE2_DCT
+    void cy_fdct_islow_sse2(const uint8_t* samples, int stride, int16_t* work, int16_t* coefs) noexcept nogil
 
 cdef enum:
     CONST_BITS = 13            # fixed-point fraction bits of the multipliers
@@ -105,6 +108,16 @@ cdef inline void fdct_islow(const uint8_t* samples, int stride, int16_t* work, i
     `work` is 128 int16 of scratch. The outputs are below 2**14 in magnitude for 8-bit input (8 times a
     DCT of values in -128..127), so they fit int16, which the quantizer wants.
     """
+    if CY_HAVE_SSE2_DCT:
+        # x86-64: the same passes with pmaddwd (_simd.h), which computes each rotation's two products and
+        # their sum in one instruction; the compiler cannot find that instruction in the loops below.
+        cy_fdct_islow_sse2(samples, stride, work, coefs)
+        return
+    fdct_islow_lanes(samples, stride, work, coefs)
+
+
+cdef inline void fdct_islow_lanes(const uint8_t* samples, int stride, int16_t* work, int16_t* coefs) noexcept nogil:
+    """The portable DCT (any CPU): the same arithmetic in plain loops that compilers vectorise."""
     # Pass 1, rows: lane r is row r, so the block is loaded transposed (input k of lane r = sample[r][k]).
     cy_load_transposed_u8(samples, stride, work)
     dct_1d_lanes(work, work + 64, 1)          # work[64 + 8u + r] = row r's frequency u
