@@ -82,3 +82,15 @@ def test_sse2_dct_equals_portable_dct():
     for block in blocks:
         block = np.asarray(block, np.uint8)
         assert np.array_equal(_encoder._forward_dct(block), _encoder._forward_dct_portable(block))
+
+
+def test_sse2_quantize_equals_portable_quantize():
+    rng = np.random.default_rng(6)
+    for trial in range(3000):
+        scale = [16, 200, 2000, 16383][trial % 4]
+        coefs = rng.integers(-scale, scale + 1, (8, 8)).astype(np.int16)
+        coefs[rng.random((8, 8)) < 0.5] = 0
+        table = rng.integers(1, 256, 64).astype(np.uint16) if trial % 3 else np.ones(64, np.uint16)
+        fast, fast_mask = _encoder._quantize(coefs, table)
+        plain, plain_mask = _encoder._quantize(coefs, table, portable=True)
+        assert np.array_equal(fast, plain) and fast_mask == plain_mask

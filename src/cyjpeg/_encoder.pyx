@@ -24,7 +24,9 @@ from cyjpeg._color cimport (
     rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2,
 )
 from cyjpeg._fdct cimport fdct_islow, fdct_islow_lanes
-from cyjpeg._quant cimport Divisors, make_divisors, quantize_block, make_zigzag_mask_table
+from cyjpeg._quant cimport (
+    Divisors, make_divisors, quantize_block, quantize_block_portable, make_zigzag_mask_table,
+)
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, cy_store_be64
 from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
@@ -743,8 +745,9 @@ def _forward_dct_portable(samples):
     return result
 
 
-def _quantize(coefs, qtable):
-    """Quantize int16 (8, 8) DCT output with a natural-order table: (int16 zigzag[64], nonzero bitmap)."""
+def _quantize(coefs, qtable, portable=False):
+    """Quantize int16 (8, 8) DCT output with a natural-order table: (int16 zigzag[64], nonzero bitmap).
+    portable: through the plain loops rather than the SSE2 version (tests compare the two)."""
     cdef const int16_t[:, ::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16)
     cdef int k
     cdef const uint16_t[::1] table = np.ascontiguousarray(qtable, dtype=np.uint16).reshape(-1)
@@ -752,7 +755,10 @@ def _quantize(coefs, qtable):
     natural = np.empty(64, dtype=np.int16)
     cdef int16_t[::1] natural_view = natural
     make_divisors(&table[0], &div)
-    mask = quantize_block(&coef_view[0, 0], &div, ZIGZAG_MASK_TABLE, &natural_view[0])
+    if portable:
+        mask = quantize_block_portable(&coef_view[0, 0], &div, ZIGZAG_MASK_TABLE, &natural_view[0])
+    else:
+        mask = quantize_block(&coef_view[0, 0], &div, ZIGZAG_MASK_TABLE, &natural_view[0])
     return natural[[ZIGZAG_TO_NATURAL[k] for k in range(64)]], mask
 
 

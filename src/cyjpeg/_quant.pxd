@@ -12,6 +12,12 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, uint64_t
 from libc.string cimport memcpy, memset
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
+cdef extern from "_simd.h":
+    enum: CY_HAVE_SSE2_QUANT
+    uint64_t cy_quantize_sse2(const int16_t* coefs, const uint16_t* recip, const uint16_t* correction,
+                              const uint16_t* scale, const uint64_t* zigzag_mask_table,
+                              int16_t* out) noexcept nogil
+
 # BYTES_TO_BITS = 0x0102040810204080 (written out below): byte k of the multiplier is 2**(7-k), so
 # multiplying eight 0/1 bytes by it sends byte j to bit 56 + j, and no two partial products overlap.
 
@@ -56,6 +62,15 @@ cdef inline uint64_t quantize_block(const int16_t* coefs, const Divisors* div,
     ZIGZAG_TO_NATURAL; no reordered copy of the block is made. `zigzag_mask_table` is the [8][256] table
     made by make_zigzag_mask_table.
     """
+    if CY_HAVE_SSE2_QUANT:
+        # x86-64: the same steps with pmulhuw and pmovmskb (_simd.h); tests compare the two.
+        return cy_quantize_sse2(coefs, div.recip, div.correction, div.scale, zigzag_mask_table, quantized)
+    return quantize_block_portable(coefs, div, zigzag_mask_table, quantized)
+
+
+cdef inline uint64_t quantize_block_portable(const int16_t* coefs, const Divisors* div,
+                                             const uint64_t* zigzag_mask_table, int16_t* quantized) noexcept nogil:
+    """quantize_block in plain loops (any CPU)."""
     cdef int i, row
     cdef int16_t value, sign
     cdef uint16_t magnitude

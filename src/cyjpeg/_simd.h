@@ -1,5 +1,5 @@
-/* 8x8 transposes for the DCT, so that both of its 1-D passes run with one vector lane per row or column, and
- * the forward DCT's passes themselves with pmaddwd (cy_fdct_islow_sse2).
+/* 8x8 transposes for the DCT, so that both of its 1-D passes run with one vector lane per row or column; the
+ * forward DCT's passes themselves with pmaddwd (cy_fdct_islow_sse2), and quantization with pmulhuw.
  *
  * SSE2 is part of every x86-64 CPU, so using it needs no run-time dispatch and no build flag; any other
  * target (or a build with -DCYJPEG_NO_SIMD) gets the plain loops, which produce the same values: a
@@ -145,6 +145,37 @@ static inline void cy_fdct_islow_sse2(const uint8_t *samples, int stride, int16_
     cy_fdct_pass_sse2(work, coefs, 0);
 }
 
+/* ---- Quantization (see _quant.pxd) with pmulhuw, baseline SSE2. ----
+ *
+ * The same 16-bit steps as quantize_block's loop: |v| + correction, two high-half unsigned products, the
+ * sign put back; then which coefficients are nonzero, two rows at a time with pmovmskb (bit j of a row's
+ * byte is column j) mapped to zigzag positions through the caller's [8][256] table. The compiler widens
+ * the loop's products to 32 bits instead of finding pmulhuw, hence this version. */
+#define CY_HAVE_SSE2_QUANT 1
+static inline uint64_t cy_quantize_sse2(const int16_t *coefs, const uint16_t *recip, const uint16_t *correction,
+                                        const uint16_t *scale, const uint64_t *zigzag_mask_table, int16_t *out) {
+    uint64_t nonzero_mask = 0;
+    const __m128i zero = _mm_setzero_si128();
+    for (int row = 0; row < 8; row += 2) {
+        __m128i is_zero[2];
+        for (int half = 0; half < 2; half++) {
+            const int at = 8 * (row + half);
+            __m128i value = _mm_loadu_si128((const __m128i *)(coefs + at));
+            __m128i sign = _mm_srai_epi16(value, 15);
+            __m128i magnitude = _mm_sub_epi16(_mm_xor_si128(value, sign), sign);
+            magnitude = _mm_add_epi16(magnitude, _mm_loadu_si128((const __m128i *)(correction + at)));
+            magnitude = _mm_mulhi_epu16(magnitude, _mm_loadu_si128((const __m128i *)(recip + at)));
+            magnitude = _mm_mulhi_epu16(magnitude, _mm_loadu_si128((const __m128i *)(scale + at)));
+            _mm_storeu_si128((__m128i *)(out + at), _mm_sub_epi16(_mm_xor_si128(magnitude, sign), sign));
+            is_zero[half] = _mm_cmpeq_epi16(magnitude, zero);
+        }
+        unsigned nonzero = ~(unsigned)_mm_movemask_epi8(_mm_packs_epi16(is_zero[0], is_zero[1])) & 0xFFFFu;
+        nonzero_mask |= zigzag_mask_table[256 * row + (nonzero & 0xFF)]
+                      | zigzag_mask_table[256 * (row + 1) + (nonzero >> 8)];
+    }
+    return nonzero_mask;
+}
+
 #else
 
 static inline void cy_transpose_i16(const int16_t *src, int16_t *dst) {
@@ -157,7 +188,13 @@ static inline void cy_load_transposed_u8(const uint8_t *samples, int stride, int
         for (int c = 0; c < 8; c++) dst[c * 8 + r] = samples[r * stride + c];
 }
 
-/* No SSE2: _fdct.pxd runs its portable lanes; this is never called. */
+/* No SSE2: _fdct.pxd and _quant.pxd run their portable loops; these are never called. */
+#define CY_HAVE_SSE2_QUANT 0
+static inline uint64_t cy_quantize_sse2(const int16_t *coefs, const uint16_t *recip, const uint16_t *correction,
+                                        const uint16_t *scale, const uint64_t *zigzag_mask_table, int16_t *out) {
+    (void)coefs; (void)recip; (void)correction; (void)scale; (void)zigzag_mask_table; (void)out;
+    return 0;
+}
 #define CY_HAVE_SSE2_DCT 0
 static inline void cy_fdct_islow_sse2(const uint8_t *samples, int stride, int16_t *work, int16_t *coefs) {
     (void)samples; (void)stride; (void)work; (void)coefs;
