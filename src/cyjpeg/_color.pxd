@@ -23,13 +23,24 @@ cdef enum:
     CBCR_OFFSET = (128 << 16) + 32767
 
 
+cdef extern from "_color_simd.h":
+    int cy_rgb_to_ycc_avx2(const uint8_t* rgb, int count, uint8_t* y_out, uint8_t* cb_out,
+                           uint8_t* cr_out) noexcept nogil
+
 cdef enum:
     CHUNK = 256   # pixels de-interleaved at a time (3 x 512 bytes of stack)
 
 
 cdef inline void rgb_row_to_ycc(const uint8_t* rgb, int width, int padded_width,
                                 uint8_t* y_row, uint8_t* cb_row, uint8_t* cr_row) noexcept nogil:
-    """Convert one row of `width` RGB pixels; replicate the last pixel out to `padded_width`.
+    """Convert one row of `width` RGB pixels; replicate the last pixel out to `padded_width`."""
+    rgb_row_to_ycc_dispatch(rgb, width, padded_width, y_row, cb_row, cr_row, 0)
+
+
+cdef inline void rgb_row_to_ycc_dispatch(const uint8_t* rgb, int width, int padded_width,
+                                         uint8_t* y_row, uint8_t* cb_row, uint8_t* cr_row, int avx2) noexcept nogil:
+    """rgb_row_to_ycc; with avx2 (a constant 1 only in the AVX2 twin of a loop, see _dispatch.h) the whole
+    groups of 16 pixels go through _color_simd.h first, which gives the same values.
 
     Interleaved RGB does not vectorise with baseline SSE2, so each chunk is first split into three planes;
     the arithmetic on planes then runs in vector lanes (16x16 -> 32-bit products). Same results as the
@@ -39,6 +50,8 @@ cdef inline void rgb_row_to_ycc(const uint8_t* rgb, int width, int padded_width,
     cdef uint8_t green[CHUNK]
     cdef uint8_t blue[CHUNK]
     cdef int start = 0, count, x
+    if avx2:
+        start = cy_rgb_to_ycc_avx2(rgb, width, y_row, cb_row, cr_row)
     while start < width:
         count = width - start if width - start < CHUNK else CHUNK
         for x in range(count):

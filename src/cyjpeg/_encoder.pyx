@@ -21,7 +21,7 @@ from cyjpeg._tables cimport (
     STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS,
 )
 from cyjpeg._color cimport (
-    rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2,
+    rgb_row_to_ycc_dispatch, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2,
 )
 from cyjpeg._fdct cimport fdct_islow, fdct_islow_lanes
 from cyjpeg._quant cimport (
@@ -104,9 +104,10 @@ cdef inline int imin(int a, int b) noexcept nogil:
     return a if a < b else b
 
 
-cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col) noexcept nogil:
+cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col, int avx2) noexcept nogil:
     """Colour-convert and down-sample the rows of MCU row `mcu_row` into the component bands, from MCU column
     `first_mcu_col` to the right edge (0 for the whole row; the last column alone to prime a band's DC).
+    avx2: 1 only in the AVX2 twin (a constant there, so each twin keeps only its own colour path).
 
     Bottom-edge padding follows libjpeg: full-resolution rows past the image repeat the last row; a
     down-sampled chroma row that would start below the image repeats the last down-sampled row (which, for
@@ -140,12 +141,12 @@ cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col) noe
         src_row = imin(first_row + t, st.height - 1)
         src = st.pixels + (<size_t>src_row * st.width + x0) * 3
         if st.h_max == 1 and st.v_max == 1:
-            rgb_row_to_ycc(src, width, luma_width, luma_band + t * luma.band_stride,
-                           cb_band + t * cb.band_stride, cr_band + t * cb.band_stride)
+            rgb_row_to_ycc_dispatch(src, width, luma_width, luma_band + t * luma.band_stride,
+                                    cb_band + t * cb.band_stride, cr_band + t * cb.band_stride, avx2)
             continue
         sub_row = t % st.v_max
-        rgb_row_to_ycc(src, width, luma_width, luma_band + t * luma.band_stride,
-                       full_cb + sub_row * luma.band_stride, full_cr + sub_row * luma.band_stride)
+        rgb_row_to_ycc_dispatch(src, width, luma_width, luma_band + t * luma.band_stride,
+                                full_cb + sub_row * luma.band_stride, full_cr + sub_row * luma.band_stride, avx2)
         if sub_row != st.v_max - 1:
             continue
         chroma_row = t // st.v_max
@@ -226,7 +227,7 @@ cdef inline int end_piece(EncoderState* st) noexcept nogil:
     return 0
 
 
-cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_row) noexcept nogil:
+cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_row, int avx2) noexcept nogil:
     """Code MCU rows first_row .. end_row - 1 in MODE_ENCODE, MODE_COUNT or MODE_SPLIT.
 
     A band that starts below the top begins with the DC predictions of the last MCU of the row above
@@ -243,10 +244,10 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
         dc_pred[c] = 0
     if first_row > 0 and not (interval and mcus_done % interval == 0):
         # The band that owns that MCU runs concurrently: recompute just that MCU rather than wait for it.
-        fill_band(st, first_row - 1, st.mcus_x - 1)
+        fill_band(st, first_row - 1, st.mcus_x - 1, avx2)
         code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred)
     for mcu_y in range(first_row, end_row):
-        fill_band(st, mcu_y, 0)
+        fill_band(st, mcu_y, 0, avx2)
         for mcu_x in range(st.mcus_x):
             if interval and mcus_done and mcus_done % interval == 0:
                 # T.81 F.1.2.3 and B.2.1: byte-align with 1-bits, write RSTn (n counts modulo 8), and
@@ -277,12 +278,12 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
 # (They return through a pointer: a C variable of the attributed return type would draw compiler warnings.)
 cdef avx2_void encode_rows_avx2(EncoderState* st, int mode, int first_row, int end_row,
                                 int* status) noexcept nogil:
-    status[0] = encode_rows(st, mode, first_row, end_row)
+    status[0] = encode_rows(st, mode, first_row, end_row, 1)
 
 
 cdef portable_void encode_rows_portable(EncoderState* st, int mode, int first_row, int end_row,
                                         int* status) noexcept nogil:
-    status[0] = encode_rows(st, mode, first_row, end_row)
+    status[0] = encode_rows(st, mode, first_row, end_row, 0)
 
 
 cdef int run_rows(EncoderState* st, int mode, int first_row, int end_row) noexcept nogil:
