@@ -24,7 +24,7 @@
 #define CYJPEG_DISPATCH_H
 
 #if !defined(CYJPEG_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER) && \
-    (defined(__x86_64__) || defined(__i386__))
+    defined(__x86_64__)
 #define CY_HAVE_AVX2_TWIN 1
 #define CY_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2"), flatten))
 static int cy_cpu_has_avx2(void) {

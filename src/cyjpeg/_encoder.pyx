@@ -38,6 +38,12 @@ cdef extern from "_dispatch.h":
     ctypedef void portable_void "CY_PORTABLE_VOID"
     int cy_cpu_has_avx2() noexcept nogil
 
+cdef extern from "_fdct_avx2.h":
+    void cy_fdct_quant_pair_avx2(const uint8_t* p0, const uint8_t* p1, int stride, const uint16_t* recip,
+                                 const uint16_t* correction, const uint16_t* scale,
+                                 const uint64_t* zigzag_mask_table, int16_t* out0, int16_t* out1,
+                                 uint64_t* masks) noexcept nogil
+
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -165,35 +171,64 @@ cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col, int
             downsample_h1v2(full_cr, full_cr + luma.band_stride, chroma_width, cr_band + chroma_row * cb.band_stride)
 
 
-cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int32_t* dc_pred) noexcept nogil:
+cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int32_t* dc_pred,
+                          int avx2) noexcept nogil:
     """Transform, quantize and code (or count) the blocks of one MCU from the current component bands.
 
+    avx2 (a constant 1 only in the AVX2 twin): blocks that share a quantization table are transformed two at a
+    time (_fdct_avx2.h): the two luma blocks of a row for 4:2:2 and 4:2:0, and Cb with Cr.
     In MODE_ENCODE and MODE_SPLIT the caller has reserved the output room.
     """
     cdef int16_t dct_work[128]
     cdef int16_t coefs[64]
-    cdef int16_t quantized[64]
+    cdef int16_t quant_a[64]
+    cdef int16_t quant_b[64]      # the second block of a pair, coded next
+    cdef uint64_t pair_masks[2]
+    cdef int16_t* quantized
     cdef uint64_t nonzero_mask
     cdef int c, bx, by, block_col, block_row, table
+    cdef bint pending = False
     cdef int16_t previous_dc = 0
     cdef Component* comp
+    cdef const uint8_t* samples
+    cdef const uint8_t* partner
+    cdef const Divisors* div
     # T.81 A.2.3: an MCU holds h x v blocks of each component in turn, row by row.
     for c in range(st.ncomp):
         comp = &st.comp[c]
         table = comp.table
+        div = &st.divisors[table]
         for by in range(comp.v_samp):
             block_row = mcu_y * comp.v_samp + by
             for bx in range(comp.h_samp):
                 block_col = mcu_x * comp.h_samp + bx
-                if block_col < comp.width_blocks and block_row < comp.height_blocks:
-                    fdct_islow(comp.band + by * 8 * comp.band_stride + block_col * 8,
-                               comp.band_stride, dct_work, coefs)
-                    nonzero_mask = quantize_block(coefs, &st.divisors[table], ZIGZAG_MASK_TABLE, quantized)
+                quantized = quant_a
+                if pending:
+                    # Transformed together with the block before it.
+                    quantized = quant_b
+                    nonzero_mask = pair_masks[1]
+                    pending = False
+                elif block_col < comp.width_blocks and block_row < comp.height_blocks:
+                    samples = comp.band + by * 8 * comp.band_stride + block_col * 8
+                    partner = NULL
+                    if avx2:
+                        if c == 0 and bx + 1 < comp.h_samp and block_col + 1 < comp.width_blocks:
+                            partner = samples + 8
+                        elif c == 1:   # Cr's block sits at the same place in its band as Cb's
+                            partner = st.comp[2].band + (samples - comp.band)
+                    if partner != NULL:
+                        cy_fdct_quant_pair_avx2(samples, partner, comp.band_stride, div.recip, div.correction,
+                                                div.scale, ZIGZAG_MASK_TABLE, quant_a, quant_b, pair_masks)
+                        nonzero_mask = pair_masks[0]
+                        pending = True
+                    else:
+                        fdct_islow(samples, comp.band_stride, dct_work, coefs)
+                        nonzero_mask = quantize_block(coefs, div, ZIGZAG_MASK_TABLE, quant_a)
                 else:
                     # A dummy block that only pads the MCU: no AC, and the DC of the block before it in the
                     # MCU (always of the same component: an MCU's first block of each component holds
                     # image data), so its DC difference is 0 (libjpeg does the same).
-                    quantized[0] = previous_dc
+                    quant_a[0] = previous_dc
                     nonzero_mask = 1 if previous_dc != 0 else 0
                 previous_dc = quantized[0]
                 if mode == MODE_COUNT:
@@ -245,7 +280,7 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
     if first_row > 0 and not (interval and mcus_done % interval == 0):
         # The band that owns that MCU runs concurrently: recompute just that MCU rather than wait for it.
         fill_band(st, first_row - 1, st.mcus_x - 1, avx2)
-        code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred)
+        code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred, avx2)
     for mcu_y in range(first_row, end_row):
         fill_band(st, mcu_y, 0, avx2)
         for mcu_x in range(st.mcus_x):
@@ -267,7 +302,7 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
             if mode != MODE_COUNT and reserve(&st.writer, blocks_per_mcu * BLOCK_ROOM) != 0:
                 st.error = "out of memory for the output buffer"
                 return -1
-            code_mcu(st, mcu_x, mcu_y, mode, dc_pred)
+            code_mcu(st, mcu_x, mcu_y, mode, dc_pred, avx2)
             mcus_done += 1
     if mode == MODE_SPLIT:
         return end_piece(st)
