@@ -7,6 +7,7 @@ pixel work itself beyond the one copy that makes an array contiguous.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -55,10 +56,18 @@ def quality_tables(quality: int) -> np.ndarray:
 
     Returns a (2, 64) uint16 array, luma then chroma, in natural order, clamped to 1..255 (baseline).
     """
-    quality = _check_int("quality", quality, 1, 100)
+    return _shared_quality_tables(_check_int("quality", quality, 1, 100)).copy()
+
+
+@lru_cache(maxsize=None)
+def _shared_quality_tables(quality: int) -> np.ndarray:
+    """quality_tables without the copy, for encode: read-only and computed once per quality (the numpy work
+    costs as much as encoding a small image)."""
     scale = 5000 // quality if quality < 50 else 200 - 2 * quality
     base = np.array([STD_LUMA_QUANT_TABLE, STD_CHROMA_QUANT_TABLE], dtype=np.int64)
-    return np.clip((base * scale + 50) // 100, 1, 255).astype(np.uint16)
+    tables = np.clip((base * scale + 50) // 100, 1, 255).astype(np.uint16)
+    tables.flags.writeable = False
+    return tables
 
 
 def as_pixels(image) -> np.ndarray:
@@ -112,7 +121,8 @@ def encode(
     if subsampling not in SUBSAMPLING_FACTORS:
         raise ValueError(f"subsampling must be one of {', '.join(SUBSAMPLING_FACTORS)}, got {subsampling!r}")
     h_samp, v_samp = SUBSAMPLING_FACTORS[subsampling] if pixels.ndim == 3 else (1, 1)
-    tables = quality_tables(quality) if qtables is None else _check_qtables(qtables)
+    tables = (_shared_quality_tables(_check_int("quality", quality, 1, 100)) if qtables is None
+              else _check_qtables(qtables))
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
     threads = _check_int("threads", threads, 1, 1024)
