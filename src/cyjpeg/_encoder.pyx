@@ -27,7 +27,12 @@ from cyjpeg._fdct cimport fdct_islow, fdct_islow_lanes
 from cyjpeg._quant cimport (
     Divisors, make_divisors, quantize_block, quantize_block_portable, make_zigzag_mask_table,
 )
-from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, cy_store_be64
+from cyjpeg._bitwriter cimport (
+    BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, flush_word, cy_store_be64,
+)
+
+cdef extern from "_intrin.h":
+    uint64_t cy_to_big_endian64(uint64_t x) noexcept nogil
 from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
 )
@@ -45,6 +50,7 @@ cdef extern from "_fdct_avx2.h":
                                  uint64_t* masks) noexcept nogil
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -332,20 +338,41 @@ cdef int run_rows(EncoderState* st, int mode, int first_row, int end_row) noexce
 
 cdef void put_raw_bits(BitWriter* w, const uint8_t* src, uint64_t nbits) noexcept nogil:
     """Append `nbits` bits read most significant first from `src` (a piece of a MODE_SPLIT band), with the
-    0xFF stuffing that the band left out. The caller has reserved the room."""
-    cdef uint32_t word
+    0xFF stuffing that the band left out. The caller has reserved the room.
+
+    Whole 64-bit words go through flush_word directly: the register's pending bits followed by the word's
+    top bits fill one output word, and the word's low bits stay pending (bits above the pending ones are
+    ignored, as in put_bits), so the merge costs one stuffing check per 8 bytes.
+    """
+    cdef uint64_t word
+    cdef int pending
+    cdef uint32_t part
     cdef int k, nbytes
+    while nbits >= 64:
+        memcpy(&word, src, 8)
+        word = cy_to_big_endian64(word)      # a byte swap on little-endian CPUs: it also loads big-endian
+        pending = 64 - w.free_bits
+        if pending == 0:
+            flush_word(w, word)
+        elif pending == 64:
+            flush_word(w, w.bits)
+            w.bits = word
+        else:
+            flush_word(w, (w.bits << w.free_bits) | (word >> pending))
+            w.bits = word
+        src += 8
+        nbits -= 64
     while nbits >= 32:
-        word = (<uint32_t>src[0] << 24) | (<uint32_t>src[1] << 16) | (<uint32_t>src[2] << 8) | src[3]
-        put_bits(w, word, 32)
+        part = (<uint32_t>src[0] << 24) | (<uint32_t>src[1] << 16) | (<uint32_t>src[2] << 8) | src[3]
+        put_bits(w, part, 32)
         src += 4
         nbits -= 32
     if nbits:
         nbytes = <int>((nbits + 7) >> 3)
-        word = 0
+        part = 0
         for k in range(nbytes):
-            word = (word << 8) | src[k]
-        put_bits(w, word >> (8 * nbytes - <int>nbits), <int>nbits)
+            part = (part << 8) | src[k]
+        put_bits(w, part >> (8 * nbytes - <int>nbits), <int>nbits)
 
 
 cdef int merge_band(EncoderState* st, EncoderState* band, int* restart_number) noexcept nogil:
@@ -607,13 +634,30 @@ def band_rows(int mcus_y, int width, int height, int threads):
     return list(zip(edges[:count], edges[1:]))
 
 
+_pool = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def band_pool(int threads):
+    """A thread pool with at least `threads` workers, kept between calls: starting threads for every encode
+    cost about as much as the merge. Shared by concurrent encodes (each only waits for its own bands)."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool_size < threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cyjpeg-band")
+            _pool_size = threads
+        return _pool
+
+
 cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -2:
     """Run `bands` in MODE_COUNT or MODE_SPLIT on a pool of threads; merge what they made into `st`."""
     cdef _Band band
     cdef int t, i, status, restart_number = 0
     jobs = [make_band(st, first, end, mode) for first, end in bands]
-    with ThreadPoolExecutor(max_workers=min(threads, len(jobs))) as pool:
-        list(pool.map(_Band.run, jobs))
+    list(band_pool(threads).map(_Band.run, jobs))
     for band in jobs:
         if band.status != 0:
             st.error = band.st.error
