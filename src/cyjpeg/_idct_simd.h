@@ -6,8 +6,8 @@
  * (61213 is the largest sum of |constants| along any path), so the arithmetic equals _idct.pxd's 64-bit
  * arithmetic exactly. Two things can break the int16 premise, and only in corrupt or hostile files: a
  * dequantized coefficient (coef * Q) outside int16, or a column-pass output outside int16. The kernel checks
- * both and returns 0 without writing anything; the caller then runs the 64-bit scalar transform, which
- * wraps such values the way libjpeg's range_limit table does. So the output is always the scalar output.
+ * both and returns 0 without writing anything; the caller then runs the 64-bit scalar transform. So the
+ * output is always the scalar output.
  *
  * Layout: pass 1 (columns) takes the coefficient rows as vectors, lane = column; its outputs are
  * transposed so that pass 2 (rows) again has one lane per row; a last transpose gives rows of samples.
@@ -101,13 +101,10 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
     for (int j = 0; j < 8; j++) rows[j] = _mm_loadu_si128((const __m128i *)(transposed + 8 * j));
     /* Pass 2: rows (lane = row); descale by 2**(13 + 2 + 3). Cannot overflow: inputs are int16. */
     cy_idct_pass_sse2(rows, cols, 18);
-    /* cols[x] = column x of samples (lane = row): level shift and range limit as idct_clamp, then back
-     * to rows. (v + 512) & 1023 - 384 wraps like libjpeg's table; packus clamps to 0..255. */
-    const __m128i wrap = _mm_set1_epi16(1023), offset = _mm_set1_epi16(512), centre = _mm_set1_epi16(384);
-    for (int j = 0; j < 8; j++) {
-        __m128i v = _mm_sub_epi16(_mm_and_si128(_mm_add_epi16(cols[j], offset), wrap), centre);
-        _mm_storeu_si128((__m128i *)(work + 8 * j), v);
-    }
+    /* cols[x] = column x of samples (lane = row), |v| <= 2**13: level shift (+128, T.81 A.3.1), then
+     * packus clamps to 0..255, as idct_clamp does (saturation, as libjpeg-turbo's SIMD IDCT). */
+    const __m128i centre = _mm_set1_epi16(128);
+    for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(work + 8 * j), _mm_add_epi16(cols[j], centre));
     cy_transpose_i16(work, transposed);
     for (int r = 0; r < 8; r++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(transposed + 8 * r));
