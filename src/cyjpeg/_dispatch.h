@@ -27,7 +27,7 @@
     defined(__x86_64__)
 #define CY_HAVE_AVX2_TWIN 1
 #define CY_TARGET_AVX2 __attribute__((target("avx2,bmi,bmi2"), flatten))
-static int cy_cpu_has_avx2(void) {
+static inline int cy_cpu_has_avx2(void) {
     /* libgcc / compiler-rt check CPUID and that the OS saves the YMM registers (XGETBV). */
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
@@ -35,7 +35,7 @@ static int cy_cpu_has_avx2(void) {
 #else
 #define CY_HAVE_AVX2_TWIN 0
 #define CY_TARGET_AVX2 CY_FLATTEN
-static int cy_cpu_has_avx2(void) { return 0; }
+static inline int cy_cpu_has_avx2(void) { return 0; }
 #endif
 
 /* `flatten` inlines every call inside a twin (and the calls inside those), so each twin carries its own
