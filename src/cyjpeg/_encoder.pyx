@@ -177,12 +177,20 @@ cdef inline void fill_band(EncoderState* st, int mcu_row, int first_mcu_col, int
             downsample_h1v2(full_cr, full_cr + luma.band_stride, chroma_width, cr_band + chroma_row * cb.band_stride)
 
 
+cdef struct LumaAhead:
+    # A luma block of the next MCU, transformed together with this MCU's one (MCUs with one luma block).
+    int mcu_x                  # the MCU it belongs to, or -1
+    uint64_t nonzero_mask
+    int16_t quantized[64]
+
+
 cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int32_t* dc_pred,
-                          int avx2) noexcept nogil:
+                          int avx2, LumaAhead* ahead) noexcept nogil:
     """Transform, quantize and code (or count) the blocks of one MCU from the current component bands.
 
     avx2 (a constant 1 only in the AVX2 twin): blocks that share a quantization table are transformed two at a
-    time (_fdct_avx2.h): the two luma blocks of a row for 4:2:2 and 4:2:0, and Cb with Cr.
+    time (_fdct_avx2.h): the two luma blocks of a row for 4:2:2 and 4:2:0, Cb with Cr, and when an MCU has a
+    single luma block (grayscale, 4:4:4), that block with the next MCU's, which waits in `ahead`.
     In MODE_ENCODE and MODE_SPLIT the caller has reserved the output room.
     """
     cdef int16_t dct_work[128]
@@ -209,7 +217,12 @@ cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int3
             for bx in range(comp.h_samp):
                 block_col = mcu_x * comp.h_samp + bx
                 quantized = quant_a
-                if pending:
+                if c == 0 and ahead.mcu_x == mcu_x:
+                    # Transformed with the previous MCU's luma block (same MCU row: `ahead` is reset per row).
+                    quantized = ahead.quantized
+                    nonzero_mask = ahead.nonzero_mask
+                    ahead.mcu_x = -1
+                elif pending:
                     # Transformed together with the block before it.
                     quantized = quant_b
                     nonzero_mask = pair_masks[1]
@@ -222,7 +235,19 @@ cdef inline void code_mcu(EncoderState* st, int mcu_x, int mcu_y, int mode, int3
                             partner = samples + 8
                         elif c == 1:   # Cr's block sits at the same place in its band as Cb's
                             partner = st.comp[2].band + (samples - comp.band)
-                    if partner != NULL:
+                        elif (c == 0 and comp.h_samp == 1 and comp.v_samp == 1 and mode != MODE_PRIME
+                              and block_col + 1 < comp.width_blocks):
+                            # The next MCU's luma block is the next 8 columns of the band.
+                            cy_fdct_quant_pair_avx2(samples, samples + 8, comp.band_stride, div.recip,
+                                                    div.correction, div.scale, ZIGZAG_MASK_TABLE, quant_a,
+                                                    ahead.quantized, pair_masks)
+                            nonzero_mask = pair_masks[0]
+                            ahead.nonzero_mask = pair_masks[1]
+                            ahead.mcu_x = mcu_x + 1
+                            partner = samples     # done: skip the single-block path below
+                    if partner == samples:
+                        pass
+                    elif partner != NULL:
                         cy_fdct_quant_pair_avx2(samples, partner, comp.band_stride, div.recip, div.correction,
                                                 div.scale, ZIGZAG_MASK_TABLE, quant_a, quant_b, pair_masks)
                         nonzero_mask = pair_masks[0]
@@ -280,15 +305,18 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
     cdef int blocks_per_mcu = 0
     cdef int64_t mcus_done = <int64_t>first_row * st.mcus_x
     cdef int64_t interval = st.restart_interval
+    cdef LumaAhead ahead
+    ahead.mcu_x = -1
     for c in range(st.ncomp):
         blocks_per_mcu += st.comp[c].h_samp * st.comp[c].v_samp
         dc_pred[c] = 0
     if first_row > 0 and not (interval and mcus_done % interval == 0):
         # The band that owns that MCU runs concurrently: recompute just that MCU rather than wait for it.
         fill_band(st, first_row - 1, st.mcus_x - 1, avx2)
-        code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred, avx2)
+        code_mcu(st, st.mcus_x - 1, first_row - 1, MODE_PRIME, dc_pred, avx2, &ahead)
     for mcu_y in range(first_row, end_row):
         fill_band(st, mcu_y, 0, avx2)
+        ahead.mcu_x = -1
         for mcu_x in range(st.mcus_x):
             if interval and mcus_done and mcus_done % interval == 0:
                 # T.81 F.1.2.3 and B.2.1: byte-align with 1-bits, write RSTn (n counts modulo 8), and
@@ -308,7 +336,7 @@ cdef inline int encode_rows(EncoderState* st, int mode, int first_row, int end_r
             if mode != MODE_COUNT and reserve(&st.writer, blocks_per_mcu * BLOCK_ROOM) != 0:
                 st.error = "out of memory for the output buffer"
                 return -1
-            code_mcu(st, mcu_x, mcu_y, mode, dc_pred, avx2)
+            code_mcu(st, mcu_x, mcu_y, mode, dc_pred, avx2, &ahead)
             mcus_done += 1
     if mode == MODE_SPLIT:
         return end_piece(st)
