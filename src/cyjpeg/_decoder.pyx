@@ -22,6 +22,8 @@ from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdio cimport snprintf
 
+import re
+
 import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
@@ -367,10 +369,12 @@ cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, di
     if meta is None:
         return 0
     if marker == M_COM:
-        meta["comment"] = (meta.get("comment") or b"") + (<const char*>data)[start:end]
+        meta["comment"] = (<const char*>data)[start:end]      # as Pillow's info["comment"]: the last COM
         return 0
     payload = (<const char*>data)[start:end]
-    if marker == M_APP0 and payload[:5] == b"JFIF\x00" and n >= 12 and meta.get("jfif_version") is None:
+    if marker == M_APP0 and payload[:5] == b"JFIF\x00":
+        meta["_saw_jfif"] = True              # libjpeg's test for "the components are YCbCr"
+    if marker == M_APP0 and payload[:4] == b"JFIF" and n >= 12 and meta.get("jfif_version") is None:
         meta["jfif_version"] = (payload[5], payload[6])
         meta["density"] = ((payload[8] << 8) | payload[9], (payload[10] << 8) | payload[11], payload[7])
     elif marker == M_APP14 and payload[:5] == b"Adobe" and n >= 12:
@@ -378,6 +382,8 @@ cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, di
     elif marker == M_APP1 and payload[:6] == b"Exif\x00\x00":
         # As Pillow's info["exif"]: the first segment with its "Exif\0\0" prefix, later ones appended bare.
         meta["exif"] = payload if meta.get("exif") is None else meta["exif"] + payload[6:]
+    elif marker == M_APP1 and payload[:29] == b"http://ns.adobe.com/xap/1.0/\x00":
+        meta["xmp"] = payload[29:]            # as Pillow's info["xmp"]: the last XMP packet
     elif marker == M_APP2 and payload[:12] == b"ICC_PROFILE\x00" and n >= 14 and "sof" not in meta:
         # ICC.1 B.4: chunks carry (sequence number, chunk count). Like Pillow, only chunks before the frame
         # header count, and a profile with a missing chunk is dropped.
@@ -389,12 +395,19 @@ cdef dict finish_meta(DecoderState* st, dict meta):
     # Turn the frame and the collected segments into read_header's dict.
     cdef Frame* frame = &st.frame
     cdef int i
+    meta.pop("_saw_jfif", None)
     chunks = meta.pop("_icc_chunks", None)
     if chunks:
-        chunks.sort(key=lambda chunk: chunk[0])
+        # Reassembled in sequence-number order; the count every chunk declares must be the number of chunks
+        # found (as Pillow checks it), else the profile is incomplete and dropped.
+        chunks.sort()
         meta["icc_profile"] = b"".join(c[2] for c in chunks) if chunks[0][1] == len(chunks) else None
-    if meta.get("exif") is not None:
-        meta["orientation"] = exif_orientation(meta["exif"])
+    # The orientation as Pillow's getexif() finds it: the EXIF tag, else an XMP tiff:Orientation, else 1.
+    orientation = exif_orientation(meta["exif"]) if meta.get("exif") is not None else None
+    if orientation is None and meta.get("xmp"):
+        found = re.search(rb'tiff:Orientation(="|>)([0-9])', meta["xmp"])
+        orientation = int(found[2]) if found else None
+    meta["orientation"] = orientation if orientation is not None else 1
     sampling = [(frame.comp[i].h, frame.comp[i].v) for i in range(frame.ncomp)]
     meta.update(
         width=frame.width,
@@ -433,7 +446,7 @@ cdef str colour_mode(DecoderState* st, dict meta):
 cdef int ycc_transform(DecoderState* st, dict meta):
     # 1 when three components hold YCbCr that must be converted, 0 when they already are R, G, B.
     cdef Frame* frame = &st.frame
-    if meta.get("jfif_version") is not None:
+    if meta.get("_saw_jfif"):
         return 1
     transform = meta.get("adobe_transform")
     if transform is not None:
@@ -444,14 +457,15 @@ cdef int ycc_transform(DecoderState* st, dict meta):
 
 
 def exif_orientation(exif):
-    """The Orientation tag (0x0112) of IFD0 in an APP1 Exif payload, 1 when absent or unreadable."""
+    """The Orientation tag (0x0112) of IFD0 in an APP1 Exif payload as stored (Pillow reports values outside
+    1..8 as they are; they leave the pixels unchanged), None when absent."""
     tiff = exif[6:]
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return 1
+        return None
     order = "little" if tiff[:2] == b"II" else "big"
     ifd = int.from_bytes(tiff[4:8], order)
     if ifd + 2 > len(tiff):
-        return 1
+        return None
     count = int.from_bytes(tiff[ifd:ifd + 2], order)
     for i in range(count):
         entry = ifd + 2 + 12 * i
@@ -459,8 +473,8 @@ def exif_orientation(exif):
             break
         if int.from_bytes(tiff[entry:entry + 2], order) == 0x0112:
             value = int.from_bytes(tiff[entry + 8:entry + 10], order)
-            return value if 1 <= value <= 8 else 1
-    return 1
+            return value
+    return None
 
 
 cdef size_t parse_to_first_scan(DecoderState* st, const uint8_t[::1] data, dict meta, Scan* scan, int* marker) except? 0:

@@ -44,7 +44,7 @@ cdef inline uint8_t idct_clamp(int64_t value) noexcept nogil:
     # libjpeg indexes a 1024-entry table with (value & 1023): the value is read as a 10-bit signed number,
     # level-shifted by +128 (T.81 A.3.1) and clamped to 0..255. Out-of-range values only come from
     # corrupt data; wrapping them the same way keeps us identical to libjpeg even then.
-    cdef int sample = <int>((value + 512) & 1023) - 384
+    cdef int64_t sample = value + 128
     if sample < 0:
         return 0
     if sample > 255:
