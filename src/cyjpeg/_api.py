@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _decoder, _encoder
+from ._metadata import marker_segments
 from ._tables import STD_CHROMA_QUANT_TABLE, STD_LUMA_QUANT_TABLE
 from .errors import JpegError
 
@@ -91,7 +92,18 @@ def as_pixels(image) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def encode(image, quality=75, subsampling="4:2:0", optimize=False, restart_interval=0, qtables=None) -> bytes:
+def encode(
+    image,
+    quality=75,
+    subsampling="4:2:0",
+    optimize=False,
+    restart_interval=0,
+    qtables=None,
+    *,
+    icc_profile=None,
+    exif=None,
+    comment=None,
+) -> bytes:
     """Encode an image as a baseline JFIF JPEG.
 
     image: uint8 array (H, W), (H, W, 1) or (H, W, 3) RGB of any strides, or a PIL image (L and RGB used as
@@ -101,6 +113,9 @@ def encode(image, quality=75, subsampling="4:2:0", optimize=False, restart_inter
     optimize: compute optimal Huffman tables from the image's own statistics (T.81 K.2).
     restart_interval: write a restart marker every N MCUs (0: none).
     qtables: one or two 64-entry quantization tables (natural order, values 1..255) used instead of quality.
+    icc_profile, exif, comment: metadata to write (ICC split over APP2 chunks; EXIF with or without its
+        "Exif\\0\\0" prefix; comment as bytes or UTF-8 text). The pixels are stored as given: EXIF orientation
+        is written, not applied.
     """
     pixels = as_pixels(image)
     if subsampling not in SUBSAMPLING_FACTORS:
@@ -108,7 +123,8 @@ def encode(image, quality=75, subsampling="4:2:0", optimize=False, restart_inter
     h_samp, v_samp = SUBSAMPLING_FACTORS[subsampling] if pixels.ndim == 3 else (1, 1)
     tables = quality_tables(quality) if qtables is None else _check_qtables(qtables)
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
-    return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval)
+    segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
+    return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments)
 
 
 def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=True) -> np.ndarray:
