@@ -333,3 +333,12 @@ def test_corrupt_truncated_corpus_within_one_gigabyte():
     assert "MemoryError" not in report["outcomes"]
     assert sum(report["outcomes"].values()) > 4 * 70
     assert report["slowest"] < 10
+
+
+def test_huffman_table_with_too_many_short_codes():
+    # Fuzzer find: three codes of length 1 cannot exist; building the lookahead for the third once wrote past
+    # the table. Now refused before any write.
+    data = sample_jpeg()
+    bad_table = b"\xff\xc4\x00\x16\x00" + bytes([3] + [0] * 15) + b"\x00\x01\x02"
+    with pytest.raises(JpegError, match=r"^invalid JPEG: Huffman table at byte 6 has more codes of some length than fit$"):
+        cyjpeg.decode(data[:2] + bad_table + data[2:])

@@ -58,6 +58,10 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
     for length in range(1, 17):
         table.valoffset[length] = k - code
         for i in range(bits[length - 1]):
+            # As libjpeg: the codes of one length must fit in that length (and leave the all-ones code unused,
+            # checked below). Checked before the lookahead fill, which would otherwise write past the table.
+            if code >= (1 << length):
+                return HUFF_TABLE_OVERFULL
             if length <= LOOKAHEAD_BITS:
                 first = code << (LOOKAHEAD_BITS - length)
                 for fill in range(1 << (LOOKAHEAD_BITS - length)):
