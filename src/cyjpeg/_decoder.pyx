@@ -27,7 +27,7 @@ import re
 import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
-from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
 from cyjpeg._idct cimport idct_scaled
@@ -829,8 +829,15 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                             dest = comp.plane + ((my * comp.v + by) * bs) * comp.stride + (mx * comp.h + bx) * bs
                         else:
                             dest = comp.plane + (my * bs) * comp.stride + mx * bs
-                        memset(coef, 0, sizeof(coef))
-                        if st.dead:
+                        if bs == 1 and not lost and not st.dead:
+                            # 1/8 scale: only the DC term is needed (idct_1x1 reads coef[0] alone), so the AC
+                            # values are skipped unwritten.
+                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        else:
+                            memset(coef, 0, sizeof(coef))
+                        if bs == 1 and not lost and not st.dead:
+                            pass
+                        elif st.dead:
                             result = 1
                         elif lost == 2:
                             br_init(&zero_bits, data, size, size)

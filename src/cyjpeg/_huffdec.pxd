@@ -36,6 +36,9 @@ ctypedef struct HuffTable:
     # For AC tables: when the code and the value bits it announces both fit in the 9 lookahead bits,
     # value * 256 + run * 16 + total bits, so one table read yields a whole coefficient. 0 otherwise.
     int32_t fast_ac[LOOKAHEAD_SIZE]
+    # For AC tables, to skip a block's AC values (1/8 scale): (zigzag positions to advance) * 256 + bits to
+    # drop, when the code and its value bits fit in the lookahead; EOB advances 64, ZRL 16. 0 otherwise.
+    uint16_t skip_ac[LOOKAHEAD_SIZE]
     int32_t maxcode[18]     # largest code of each length 1..16 (-1: none); [17] is a sentinel
     int32_t valoffset[17]   # huffval index of a code of length l = code + valoffset[l]
     uint8_t huffval[256]
@@ -83,8 +86,15 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             run = sym >> 4
             size = sym & 15
             total = length + size
-            if size == 0 or total > LOOKAHEAD_BITS:
+            if size == 0:
+                if run == 15:
+                    table.skip_ac[i] = <uint16_t>(16 * 256 + length)
+                else:                           # EOB (sequential scans read any run as end of block)
+                    table.skip_ac[i] = <uint16_t>(64 * 256 + length)
                 continue
+            if total > LOOKAHEAD_BITS:
+                continue
+            table.skip_ac[i] = <uint16_t>((run + 1) * 256 + total)
             value = (i >> (LOOKAHEAD_BITS - total)) & ((1 << size) - 1)
             if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
                 value -= (1 << size) - 1
@@ -175,6 +185,44 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         else:
             break             # EOB
     return last + 1
+
+
+cdef inline int huff_decode_block_dc(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                                     int* dc_pred, int16_t* coef) noexcept nogil:
+    # As huff_decode_block, for a block whose output is its mean alone (decoding at 1/8 scale): the AC
+    # symbols are read and their value bits skipped, nothing but coef[0] is written. Returns 1 or a status.
+    cdef int symbol, k, size, entry
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    coef[0] = <int16_t>dc_pred[0]
+    k = 1
+    while k < 64:
+        if br.nbits < 32:
+            br_fast_refill(br)
+        entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        if entry:
+            k += entry >> 8
+            br_skip(br, entry & 255)
+            continue
+        symbol = huff_decode(br, ac_table)
+        if symbol < 0:
+            return symbol
+        size = symbol & 15
+        if size:
+            k += (symbol >> 4) + 1
+            br_skip(br, size)
+        elif (symbol >> 4) == 15:
+            k += 16
+        else:
+            break
+    return 1
 
 
 # ----------------------------------------------------------------------------------------------------------
