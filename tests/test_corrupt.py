@@ -342,3 +342,35 @@ def test_huffman_table_with_too_many_short_codes():
     bad_table = b"\xff\xc4\x00\x16\x00" + bytes([3] + [0] * 15) + b"\x00\x01\x02"
     with pytest.raises(JpegError, match=r"^invalid JPEG: Huffman table at byte 6 has more codes of some length than fit$"):
         cyjpeg.decode(data[:2] + bad_table + data[2:])
+
+
+MEMORY_RUN = r"""
+import io, resource, sys
+import numpy as np
+from PIL import Image
+import cyjpeg
+pixels = np.random.default_rng(0).integers(0, 256, size=(2000, 1500, 3), dtype=np.uint8)
+buffer = io.BytesIO()
+Image.fromarray(pixels).save(buffer, "JPEG", quality=75, progressive=sys.argv[1] == "progressive")
+data = buffer.getvalue()
+del pixels, buffer
+cyjpeg.decode(data[:1000], strict=False)        # warm up imports and allocator arenas
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = cyjpeg.decode(data)
+growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(out.nbytes // 1024, growth)
+"""
+
+
+@pytest.mark.parametrize("kind", ["sequential", "progressive"])
+def test_decode_memory_is_output_plus_a_few_mcu_rows(kind):
+    # Sequential: the output and a ring of three MCU rows per component. Progressive: plus the coefficient
+    # buffer, 2 bytes per coefficient (4:2:0: 1.5 samples per pixel, so 3 bytes per pixel).
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEMORY_RUN, kind], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    output_kb, growth_kb = map(int, done.stdout.split())
+    allowed = output_kb + 4096 + (output_kb if kind == "progressive" else 0)
+    assert growth_kb <= allowed, f"peak grew {growth_kb} kB decoding a {output_kb} kB image"

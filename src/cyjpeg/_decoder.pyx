@@ -94,7 +94,7 @@ ctypedef struct Component:
     int sample_w, sample_h   # samples that hold image data: ceil(X * h / hmax), ceil(Y * v / vmax) (A.1.1)
     int blocks_w, blocks_h   # blocks a non-interleaved scan codes: ceil(sample_w / 8), ceil(sample_h / 8)
     Py_ssize_t stride        # plane row length: every block of every MCU, mcus_x * h * 8
-    int plane_rows           # mcus_y * v * 8
+    int plane_rows           # rows allocated: mcus_y * v * block_size, or a ring of 3 MCU rows (see setup_frame)
     uint8_t* plane
     int scanned              # a scan has delivered this component
     int h_ratio, v_ratio     # upsampling factors to the output: hmax / h, vmax / v unscaled (integral)
@@ -530,7 +530,7 @@ cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
     return 0
 
 
-cdef int setup_frame(DecoderState* st, int scale) except -1:
+cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -1:
     # T.81 A.1.1 and A.2.4: component dimensions, MCU counts; then the planes and row buffers.
     # Scaled output (libjpeg's scale_num / scale_denom = 1 / scale): every component starts at 8 / scale
     # samples per block side and, like libjpeg-turbo's jdmaster.c, a subsampled component takes a larger
@@ -567,7 +567,14 @@ cdef int setup_frame(DecoderState* st, int scale) except -1:
         comp.blocks_w = ((frame.width * comp.h + frame.hmax - 1) // frame.hmax + 7) // 8
         comp.blocks_h = ((frame.height * comp.v + frame.vmax - 1) // frame.vmax + 7) // 8
         comp.stride = frame.mcus_x * comp.h * bs
+        # Memory: when the first scan is sequential and interleaves every component (nearly every baseline
+        # file) and for progressive files (whose coefficient buffer holds the whole image), rows are converted
+        # to output one MCU row behind the decoding, so the plane is a ring of 3 MCU rows (the row being
+        # written, the one before it that fancy upsampling still reads, and one spare) and memory is the output
+        # plus a few MCU rows. Non-interleaved sequential files need the whole plane, as libjpeg's buffer.
         comp.plane_rows = frame.mcus_y * comp.v * bs
+        if (frame.progressive or first_scan_ncomp == frame.ncomp) and frame.mcus_y > 3:
+            comp.plane_rows = 3 * comp.v * bs
         # libjpeg-turbo's jinit_upsampler: triangle filters only when blocks are larger than 1 sample.
         if comp.h_ratio == 1 and comp.v_ratio == 1:
             comp.upsample = UPSAMPLE_NONE
@@ -614,14 +621,19 @@ cdef void free_state(DecoderState* st) noexcept:
 # ----------------------------------------------------------------------------------------------------------
 # Rows out: upsampling and colour conversion (no GIL)
 
+cdef inline uint8_t* plane_row(Component* comp, int row) noexcept nogil:
+    # Sample row `row` of a component's plane; the plane may be a ring of whole MCU rows (plane_rows divides
+    # the MCU row height evenly), in which case rows wrap.
+    return comp.plane + (row % comp.plane_rows) * comp.stride
+
 cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int y) noexcept nogil:
     # Row y of the output image for one component, at full resolution.
     cdef int src_y, far_y
     cdef const uint8_t* src
     if comp.upsample == UPSAMPLE_NONE:
-        return comp.plane + y * comp.stride
+        return plane_row(comp, y)
     if comp.upsample == UPSAMPLE_H2V1_FANCY:
-        upsample_h2v1_fancy(comp.plane + y * comp.stride, comp.sample_w, comp.row_buffer)
+        upsample_h2v1_fancy(plane_row(comp, y), comp.sample_w, comp.row_buffer)
         return comp.row_buffer
     if comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY:
         # The nearer source row and, for the upper row of each pair, the one above, else the one below;
@@ -633,13 +645,13 @@ cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int 
         if far_y > comp.sample_h - 1:
             far_y = comp.sample_h - 1
         if comp.upsample == UPSAMPLE_H2V2_FANCY:
-            upsample_h2v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+            upsample_h2v2_fancy(plane_row(comp, src_y), plane_row(comp, far_y),
                                 comp.sample_w, st.colsum, comp.row_buffer)
         else:
-            upsample_h1v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+            upsample_h1v2_fancy(plane_row(comp, src_y), plane_row(comp, far_y),
                                 comp.sample_w, 1 if (y & 1) == 0 else 2, comp.row_buffer)
         return comp.row_buffer
-    src = comp.plane + (y // comp.v_ratio) * comp.stride
+    src = plane_row(comp, y // comp.v_ratio)
     if comp.h_ratio == 1:
         return src
     upsample_replicate(src, comp.sample_w, comp.h_ratio, comp.row_buffer)
@@ -660,7 +672,7 @@ cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
     for y in range(st.rows_done, y_end):
         out = st.out + y * st.out_stride
         if frame.ncomp == 1:
-            memcpy(out, frame.comp[0].plane + y * frame.comp[0].stride, frame.out_w)
+            memcpy(out, plane_row(&frame.comp[0], y), frame.out_w)
             continue
         row0 = component_row(st, &frame.comp[0], y)
         row1 = component_row(st, &frame.comp[1], y)
@@ -826,9 +838,9 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                 for by in range(comp.v if scan.ncomp > 1 else 1):
                     for bx in range(comp.h if scan.ncomp > 1 else 1):
                         if scan.ncomp > 1:
-                            dest = comp.plane + ((my * comp.v + by) * bs) * comp.stride + (mx * comp.h + bx) * bs
+                            dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                         else:
-                            dest = comp.plane + (my * bs) * comp.stride + mx * bs
+                            dest = plane_row(comp, my * bs) + mx * bs
                         if bs == 1 and not lost and not st.dead:
                             # 1/8 scale: only the DC term is needed (idct_1x1 reads coef[0] alone), so the AC
                             # values are skipped unwritten.
@@ -1005,24 +1017,31 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
 
 
 cdef void output_progressive(DecoderState* st) noexcept nogil:
-    # After the last scan: dequantize and inverse-transform every block of the coefficient buffers into the
-    # planes (with the quantization table each component's first scan saw), then convert all rows.
+    # After the last scan: dequantize and inverse-transform the coefficient buffers into the planes one MCU
+    # row at a time (with the quantization table each component's first scan saw), converting the rows that
+    # are complete after each, as the sequential scan does.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int ci, bx, by, k, bs
+    cdef int ci, bx, by, k, bs, my, ready
     cdef int16_t* block
     cdef int16_t ac_bits
-    for ci in range(frame.ncomp):
-        comp = &frame.comp[ci]
-        bs = comp.block_size
-        for by in range(comp.coef_blocks_h):
-            for bx in range(comp.coef_blocks_w):
-                block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
-                ac_bits = 0
-                for k in range(1, 64):
-                    ac_bits |= block[k]
-                idct_scaled(bs, ac_bits == 0, block, comp.qtable, comp.plane + (by * bs) * comp.stride + bx * bs,
-                            comp.stride)
+    for my in range(frame.mcus_y):
+        for ci in range(frame.ncomp):
+            comp = &frame.comp[ci]
+            bs = comp.block_size
+            for by in range(my * comp.v, (my + 1) * comp.v):
+                for bx in range(comp.coef_blocks_w):
+                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                    ac_bits = 0
+                    for k in range(1, 64):
+                        ac_bits |= block[k]
+                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                                comp.stride)
+        if frame.ncomp == 1:
+            ready = (my + 1) * frame.comp[0].v * frame.comp[0].block_size
+        else:
+            ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
+        convert_rows(st, ready)
     convert_rows(st, frame.out_h)
 
 
@@ -1053,7 +1072,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         check_supported(st, max_pixels)
         if marker != M_SOS:
             raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
-        setup_frame(st, scale)
+        setup_frame(st, scale, scan.ncomp)
         if frame.ncomp == 3:
             st.transform = ycc_transform(st, meta)
         elif frame.ncomp == 4:
