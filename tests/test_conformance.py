@@ -38,9 +38,9 @@ DAMAGED = {
     "jpeg/corrupt-truncated/jdec__dc-predictor-overflow.jpg": ("marker 0xFFD9 at byte 1937 interrupts", None),
     "jpeg/corrupt-truncated/jdec__subtract-with-overflow.jpg": ("EOB run of 3 more blocks", None),
     "jpeg/corrupt-truncated/jdec__imagetestsuite__5482a54657765056f1a94116a8dbffe7.jpg": ("invalid Huffman code", None),
-    "jpeg/corrupt-truncated/jdec__imagetestsuite__7997b6b229f25315d33f5c7085e37500.jpg": ("marker 0xFFAE", None),
+    "jpeg/corrupt-truncated/jdec__imagetestsuite__7997b6b229f25315d33f5c7085e37500.jpg": ("marker 0xFFAE", 45),
     "jpeg/corrupt-truncated/jdec__imagetestsuite__8e5e74dbf9b68a322fbb9512db837329.jpg": ("marker 0xFFD3", 35),
-    "jpeg/corrupt-truncated/jdec__imagetestsuite__b55977028a3a574336966b6536640fc9.jpg": ("invalid Huffman code", None),
+    "jpeg/corrupt-truncated/jdec__imagetestsuite__b55977028a3a574336966b6536640fc9.jpg": ("invalid Huffman code", 40),
     "jpeg/corrupt-truncated/zune__re.jpg": ("no scan data for component 2", None),
 }
 

@@ -710,6 +710,9 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
     # for the next boundary and the interval comes out as libjpeg makes it: its first MCU decoded from zero
     # bits, the rest empty), anything else is taken as the expected one.
     cdef int marker, distance
+    # libjpeg decodes the first MCU of a lost interval from zero bits only while its "insufficient data" flag
+    # is clear; after a lost or broken interval it stays set and the whole interval comes out empty.
+    cdef int was_lost = lost_interval[0]
     br_reset_bits(br)
     lost_interval[0] = 0
     while True:
@@ -722,14 +725,24 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
                      <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
             return STATUS_CORRUPT
         if marker < M_RST0 or marker > M_RST7:
-            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
-                     "scan after MCU %lld of %lld (expecting restart marker RST%d)",
-                     marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
-            return STATUS_CORRUPT
+            if st.strict:
+                snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
+                         "scan after MCU %lld of %lld (expecting restart marker RST%d)",
+                         marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+                return STATUS_CORRUPT
+            if marker < 0xC0:
+                # strict=False, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
+                br.pos = br.marker_pos + 2
+                br.stopped = 0
+                br.marker = 0
+                continue
+            # A real marker (the next scan, EOI...): the rest of the scan has no data and comes out empty.
+            lost_interval[0] = 1 if was_lost else 2
+            return STATUS_OK
         distance = (marker - M_RST0 - expected_rst[0]) & 7
         if distance == 1 or distance == 2:
             # The expected marker is missing: leave this one for the next boundary.
-            lost_interval[0] = 2
+            lost_interval[0] = 1 if was_lost else 2
             expected_rst[0] = (expected_rst[0] + 1) & 7
             return STATUS_OK
         # Consume the marker; an earlier one (distance 6 or 7) means look further.
