@@ -193,3 +193,16 @@ def test_ac_scan_without_its_huffman_table():
     data = tiny_progressive(DC_FIRST, (segment(0xDA, bytes([1, 1, 0x02, 1, 63, 0])), b"\x3f"))
     with pytest.raises(JpegError, match=r"^invalid JPEG: component 1 uses AC Huffman table 2, which no DHT defined$"):
         cyjpeg.decode(data)
+
+
+def test_cli_and_phash_take_cmyk_as_rgb(tmp_path):
+    from cyjpeg import cli
+
+    cmyk = np.random.default_rng(5).integers(0, 256, size=(64, 48, 4), dtype=np.uint8)
+    path = tmp_path / "cmyk.jpg"
+    path.write_bytes(pillow_encode(cmyk, "CMYK", quality=90))
+    expected = np.asarray(Image.open(path).convert("RGB"))
+    np.testing.assert_array_equal(cli.read_pixels(path), expected)
+    assert cli.main(["decode", str(path), str(tmp_path / "out.png")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
+    assert isinstance(cyjpeg.phash(path.read_bytes()), int)
