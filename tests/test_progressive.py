@@ -206,3 +206,11 @@ def test_cli_and_phash_take_cmyk_as_rgb(tmp_path):
     assert cli.main(["decode", str(path), str(tmp_path / "out.png")]) == 0
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
     assert isinstance(cyjpeg.phash(path.read_bytes()), int)
+
+
+def test_too_many_scans_refused():
+    # A decompression bomb in time: every scan walks every block, so the count is capped.
+    data = tiny_progressive(*([DC_FIRST] * 1001))
+    with pytest.raises(JpegError, match=r"^JPEG data has more than 1000 scans \(refused: each scan walks the whole image\)$"):
+        cyjpeg.decode(data)
+    assert cyjpeg.decode(tiny_progressive(*([DC_FIRST] * 1000))).shape == (8, 16)

@@ -46,6 +46,9 @@ colour_tables_init(&COLOUR_TABLES)
 # Default pixel limit, checked before anything is allocated: twice Pillow's Image.MAX_IMAGE_PIXELS
 # (89478485, about 0.25 GiB of 24-bit pixels / 3), which is where Pillow raises DecompressionBombError.
 MAX_PIXELS = 2 * 89478485
+# Scans per image. Each scan walks every block of its components, so a file of many tiny scans costs time in
+# proportion to scans x pixels; real progressive files have about 10 (libjpeg's scripts) and never near this.
+MAX_SCANS = 1000
 
 cdef enum:
     MAX_COMPONENTS = 4
@@ -1101,7 +1104,11 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             st.out = &out_colour[0, 0, 0]
             st.out_stride = out.shape[2] * frame.out_w
         base = &data[0]
+        scans = 0
         while marker == M_SOS:
+            scans += 1
+            if scans > MAX_SCANS:
+                raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
             prepare_scan(st, &scan)
             with nogil:
                 if frame.progressive:
