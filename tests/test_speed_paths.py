@@ -1,5 +1,7 @@
-"""The speed paths write the same bytes as the plain ones (issue 5): threads=N for any N, and the AVX2 twin
-of the MCU loop against the portable twin. Digests of the plain encoder's output are in test_digests.py."""
+"""The speed paths give the same output as the plain ones (issue 5): encode(threads=N) for any N, the AVX2
+twins of the encoder's and the decoder's loops against their portable twins, and the SSE2 kernels (forward
+DCT, quantization, inverse DCT) against the portable loops. Digests of the plain encoder's output are in
+test_digests.py."""
 import numpy as np
 import pytest
 
@@ -94,3 +96,46 @@ def test_sse2_quantize_equals_portable_quantize():
         fast, fast_mask = _encoder._quantize(coefs, table)
         plain, plain_mask = _encoder._quantize(coefs, table, portable=True)
         assert np.array_equal(fast, plain) and fast_mask == plain_mask
+
+
+def test_sse2_idct_equals_scalar_idct_or_declines():
+    from cyjpeg import _decoder
+    rng = np.random.default_rng(7)
+    used = 0
+    for trial in range(4000):
+        quant = rng.integers(1, 256, 64).astype(np.uint16)
+        if trial % 4 == 0:        # photo-like: dequantized values within the 8-bit DCT range
+            coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
+            coefs[rng.random(64) < 0.6] = 0
+        elif trial % 4 == 1:      # hostile: anything int16 holds
+            coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
+        elif trial % 4 == 2:      # extremes that overflow only some paths
+            coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
+            quant = rng.integers(1, 4, 64).astype(np.uint16)
+        else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
+            coefs = rng.integers(-4, 5, 64).astype(np.int16)
+            quant = rng.integers(1, 65536, 64).astype(np.uint16)
+        fast = _decoder._idct_block(coefs, quant, simd=True)
+        plain = _decoder._idct_block(coefs, quant, simd=False)
+        if fast is not None:
+            used += 1
+            assert np.array_equal(fast, plain), trial
+    assert used >= 1000       # the photo-like blocks, at least, take the SSE2 path (on x86-64)
+
+
+def test_decoder_twins_give_the_same_pixels():
+    from cyjpeg import _decoder
+    if not _encoder._has_avx2_twin():
+        pytest.skip("this CPU or build has no AVX2 twin: both paths are the portable one")
+    images = [synthetic_image(h, w, seed=h) for h, w in [(1, 1), (17, 33), (258, 129), (300, 500)]]
+    datas = [cyjpeg.encode(image, subsampling=sub, restart_interval=ri)
+             for image in images for sub in ("4:4:4", "4:2:2", "4:2:0", "4:4:0") for ri in (0, 5)]
+    datas.append(cyjpeg.encode(synthetic_image(61, 77, channels=1, seed=4)))
+    previous = _decoder._set_simd(False)
+    try:
+        portable = [cyjpeg.decode(data) for data in datas]
+    finally:
+        _decoder._set_simd(previous)
+    _decoder._set_simd(True)
+    for data, expected in zip(datas, portable):
+        assert np.array_equal(cyjpeg.decode(data), expected)

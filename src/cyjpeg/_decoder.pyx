@@ -30,9 +30,9 @@ from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, 
 from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
-from cyjpeg._idct cimport idct_scaled
+from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
-                               upsample_replicate, ycc_to_rgb_row, interleave_row, ycck_to_inverted_cmyk_row,
+                               upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
                                interleave_inverted_row, ColourTables, colour_tables_init)
 from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS,
                              STD_DC_CHROMA_VALS, STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS,
@@ -41,6 +41,16 @@ from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VA
 from cyjpeg.errors import JpegError, UnsupportedJpegError
 
 cdef ColourTables COLOUR_TABLES
+
+cdef extern from "_dispatch.h":
+    # Return types that carry the twin attributes (see _dispatch.h).
+    ctypedef void avx2_void "CY_AVX2_VOID"
+    ctypedef void portable_void "CY_PORTABLE_VOID"
+    int cy_cpu_has_avx2() noexcept nogil
+
+# Which twin of the scan loop and the row conversion runs (_dispatch.h); CYJPEG_NO_SIMD=1 in the environment
+# or _set_simd(False) forces the portable one.
+cdef int use_avx2 = cy_cpu_has_avx2() and not __import__("os").environ.get("CYJPEG_NO_SIMD")
 colour_tables_init(&COLOUR_TABLES)
 
 # Default pixel limit, checked before anything is allocated: twice Pillow's Image.MAX_IMAGE_PIXELS
@@ -663,6 +673,21 @@ cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int 
 
 cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
     # Output rows rows_done .. y_end-1, from planes that hold every sample those rows need.
+    if use_avx2:
+        convert_rows_avx2(st, y_end)
+    else:
+        convert_rows_portable(st, y_end)
+
+
+cdef avx2_void convert_rows_avx2(DecoderState* st, int y_end) noexcept nogil:
+    convert_rows_impl(st, y_end, 1)
+
+
+cdef portable_void convert_rows_portable(DecoderState* st, int y_end) noexcept nogil:
+    convert_rows_impl(st, y_end, 0)
+
+
+cdef inline void convert_rows_impl(DecoderState* st, int y_end, int avx2) noexcept nogil:
     cdef Frame* frame = &st.frame
     cdef int y
     cdef const uint8_t* row0
@@ -687,7 +712,7 @@ cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
             else:
                 interleave_inverted_row(row0, row1, row2, row3, out, frame.out_w)
         elif st.transform:
-            ycc_to_rgb_row(&COLOUR_TABLES, row0, row1, row2, out, frame.out_w)
+            ycc_to_rgb_row_dispatch(&COLOUR_TABLES, row0, row1, row2, out, frame.out_w, avx2)
         else:
             interleave_row(row0, row1, row2, out, frame.out_w)
     if y_end > st.rows_done:
@@ -802,6 +827,29 @@ cdef int scan_mcus(DecoderState* st, Scan* scan, Component** comps, int* mcus_w,
 
 cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
                                 size_t* pos_io) noexcept nogil:
+    # The twin for this CPU (_dispatch.h): the same loop compiled for baseline x86-64 and for AVX2, each with
+    # its own inlined copy of the Huffman decoder, IDCT, upsampling and colour conversion.
+    cdef int status = STATUS_CORRUPT
+    if use_avx2:
+        decode_sequential_scan_avx2(st, scan, data, size, pos_io, &status)
+    else:
+        decode_sequential_scan_portable(st, scan, data, size, pos_io, &status)
+    return status
+
+
+# (The twins return through a pointer: a C variable of the attributed return type would draw warnings.)
+cdef avx2_void decode_sequential_scan_avx2(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
+                                           size_t* pos_io, int* status) noexcept nogil:
+    status[0] = decode_sequential_scan_impl(st, scan, data, size, pos_io, 1)
+
+
+cdef portable_void decode_sequential_scan_portable(DecoderState* st, Scan* scan, const uint8_t* data,
+                                                   size_t size, size_t* pos_io, int* status) noexcept nogil:
+    status[0] = decode_sequential_scan_impl(st, scan, data, size, pos_io, 0)
+
+
+cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
+                                            size_t* pos_io, int avx2) noexcept nogil:
     # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
     # MCU holds h x v blocks of each component (A.2.3), a non-interleaved one a single block (A.2.2).
     # strict=False: once the data runs out or breaks, the rest of the scan's blocks are decoded as all-zero
@@ -907,7 +955,7 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                 ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
             if my == mcus_h - 1:
                 ready = frame.out_h
-            convert_rows(st, ready)
+            convert_rows_impl(st, ready, avx2)
     # Leave pos at the marker that ends the scan (skipping padding and any garbage before it).
     if not br.stopped:
         br_find_marker(&br)
@@ -1212,3 +1260,28 @@ cdef int check_scan_tables(DecoderState* st, Component* comp, bint need_dc, bint
                                 "which no DHT defined")
         st.ac_tables[comp.ac_table].lenient = not st.strict
     return 0
+
+
+def _set_simd(enabled):
+    """Tests: choose the AVX2 twin of the scan loop and row conversion (when the CPU has it) or the portable
+    one. Returns whether the AVX2 twin was in use before. Not thread-safe; not part of the public API."""
+    global use_avx2
+    previous = bool(use_avx2)
+    use_avx2 = 1 if (enabled and cy_cpu_has_avx2()) else 0
+    return previous
+
+
+def _idct_block(coefs, quant, bint simd=True):
+    """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table, as (8, 8)
+    uint8 samples, through the SSE2 kernel (None when it declines the block) or the 64-bit scalar one."""
+    cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
+    cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
+    if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
+        raise ValueError("coefs and quant must have 64 entries")
+    out = np.zeros((8, 8), np.uint8)
+    cdef uint8_t[:, ::1] out_view = out
+    if not simd:
+        idct_islow_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], 8)
+    elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], 8):
+        return None
+    return out

@@ -11,6 +11,11 @@
 # Does not own: where blocks come from (entropy decoding, a progressive coefficient buffer) or go.
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int64_t
 
+cdef extern from "_idct_simd.h":
+    # 1 when done; 0 (nothing written) for blocks outside its exact int16 range: only corrupt data.
+    int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                           Py_ssize_t stride) noexcept nogil
+
 # Fixed-point constants: round(c * 2**13) for the rotations of the factorisation.
 cdef enum:
     CONST_BITS = 13
@@ -65,6 +70,16 @@ cdef inline void idct_dc_only(const int16_t* coef, const uint16_t* quant, uint8_
 
 cdef inline void idct_islow(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # coef: 64 quantized coefficients in natural order; quant: the table in natural order.
+    # On x86-64 the same arithmetic runs in SSE2 lanes (_idct_simd.h), which declines the blocks it cannot
+    # compute exactly; those, and every block elsewhere, take the 64-bit loops below.
+    if cy_idct_islow_sse2(coef, quant, out, stride):
+        return
+    idct_islow_scalar(coef, quant, out, stride)
+
+
+cdef inline void idct_islow_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                                   Py_ssize_t stride) noexcept nogil:
+    # The portable transform in 64-bit integers: exact for any input.
     cdef int64_t workspace[64]
     cdef int64_t z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13, dcval
     cdef int col, row

@@ -99,6 +99,21 @@ cdef inline void colour_tables_init(ColourTables* tables) noexcept nogil:
         tables.clamp[i] = 0 if x < 0 else (255 if x > 255 else x)
 
 
+cdef extern from "_color_simd.h":
+    int cy_ycc_to_rgb_avx2(const uint8_t* luma, const uint8_t* cb_row, const uint8_t* cr_row, uint8_t* out,
+                           int width) noexcept nogil
+
+
+cdef inline void ycc_to_rgb_row_dispatch(const ColourTables* tables, const uint8_t* luma, const uint8_t* cb_row,
+                                         const uint8_t* cr_row, uint8_t* out, int width, int avx2) noexcept nogil:
+    # avx2: a constant 1 only in the decoder's AVX2 twin (_dispatch.h): whole groups of 16 pixels go through
+    # _color_simd.h, which computes the tables' sums exactly in lanes; the rest through the tables.
+    cdef int done = 0
+    if avx2:
+        done = cy_ycc_to_rgb_avx2(luma, cb_row, cr_row, out, width)
+    ycc_to_rgb_row(tables, luma + done, cb_row + done, cr_row + done, out + 3 * done, width - done)
+
+
 cdef inline void ycc_to_rgb_row(const ColourTables* tables, const uint8_t* luma, const uint8_t* cb_row,
                                 const uint8_t* cr_row, uint8_t* out, int width) noexcept nogil:
     # R = Y + 1.402 (Cr - 128); G = Y - 0.34414 (Cb - 128) - 0.71414 (Cr - 128); B = Y + 1.772 (Cb - 128),
