@@ -12,13 +12,18 @@ from libc.string cimport memcpy
 cdef extern from "_intrin.h":
     void cy_store_be64(uint8_t* dest, uint64_t x) noexcept nogil
 
+cdef enum:
+    RAW_BITS = 0x52415721   # the value of BitWriter.raw that turns stuffing off; a magic number, not 1, so
+                            # that a writer set up field by field without `raw` still stuffs
+
 cdef struct BitWriter:
     uint8_t* data        # output buffer (malloc'ed; owned by the caller's state)
     size_t size          # bytes written
     size_t capacity      # bytes allocated
     uint64_t bits        # pending bits, right-aligned
     int free_bits        # 64 - number of pending bits
-    int raw              # 1: write bits without 0xFF stuffing (a band of a threaded encode, merged later)
+    int raw              # RAW_BITS: write bits without 0xFF stuffing (a band of a threaded encode, merged
+                         # later); anything else, e.g. an uninitialised field, stuffs as T.81 requires
 
 
 cdef inline int reserve(BitWriter* bw, size_t extra) noexcept nogil:
@@ -60,7 +65,7 @@ cdef inline void flush_word(BitWriter* bw, uint64_t word) noexcept nogil:
     cdef int shift
     cdef uint8_t byte
     # A byte is 0xFF exactly when adding 1 to it carries out of its top bit while the top bit was set.
-    if (word & 0x8080808080808080ULL & ~(word + 0x0101010101010101ULL)) == 0 or bw.raw:
+    if (word & 0x8080808080808080ULL & ~(word + 0x0101010101010101ULL)) == 0 or bw.raw == RAW_BITS:
         cy_store_be64(bw.data + bw.size, word)
         bw.size += 8
         return

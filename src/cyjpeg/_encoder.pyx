@@ -28,7 +28,7 @@ from cyjpeg._quant cimport (
     Divisors, make_divisors, quantize_block, quantize_block_portable, make_zigzag_mask_table,
 )
 from cyjpeg._bitwriter cimport (
-    BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, flush_word, cy_store_be64,
+    BitWriter, RAW_BITS, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits, flush_word, cy_store_be64,
 )
 
 cdef extern from "_intrin.h":
@@ -640,7 +640,7 @@ cdef _Band make_band(EncoderState* shared, int first_row, int end_row, int mode)
     if allocate_bands(st) != 0:
         raise MemoryError("cannot allocate the band buffers")
     if mode == MODE_SPLIT:
-        st.writer.raw = 1
+        st.writer.raw = RAW_BITS
         band_mcus = <int64_t>(end_row - first_row) * st.mcus_x
         st.piece_capacity = <int>(band_mcus // st.restart_interval + 2) if st.restart_interval else 1
         st.piece_bits = <uint64_t*>malloc(sizeof(uint64_t) * st.piece_capacity)
