@@ -16,22 +16,9 @@ cdef extern from "_idct_simd.h":
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
 
-# Fixed-point constants: round(c * 2**13) for the rotations of the factorisation.
+from cyjpeg._dct_constants cimport *
+
 cdef enum:
-    CONST_BITS = 13
-    PASS1_BITS = 2                 # extra precision kept between the column and row passes
-    FIX_0_298631336 = 2446         # 0.298631336 * 2**13
-    FIX_0_390180644 = 3196         # 0.390180644 * 2**13
-    FIX_0_541196100 = 4433         # 0.541196100 * 2**13
-    FIX_0_765366865 = 6270         # 0.765366865 * 2**13
-    FIX_0_899976223 = 7373         # 0.899976223 * 2**13
-    FIX_1_175875602 = 9633         # 1.175875602 * 2**13
-    FIX_1_501321110 = 12299        # 1.501321110 * 2**13
-    FIX_1_847759065 = 15137        # 1.847759065 * 2**13
-    FIX_1_961570560 = 16069        # 1.961570560 * 2**13
-    FIX_2_053119869 = 16819        # 2.053119869 * 2**13
-    FIX_2_562915447 = 20995        # 2.562915447 * 2**13
-    FIX_3_072711026 = 25172        # 3.072711026 * 2**13
     # The reduced transforms' odd-part constants (sums of the 8-point rotations at the reduced sample points).
     FIX_0_211164243 = 1730         # 0.211164243 * 2**13
     FIX_0_509795579 = 4176         # 0.509795579 * 2**13
