@@ -1,0 +1,202 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Image -> DCT coefficient planes, and the quantizers that turn them into what cyjpeg._progressive codes.
+
+Owns the coefficient path of the size-optimising encoder: colour conversion and down-sampling into padded
+component planes (the kernels of _color.pxd, with the same edge padding as cyjpeg._encoder, so the
+coefficients equal the baseline encoder's and, for the same tables and plain rounding, so do the files'
+pixels), the forward DCT of every block (_fdct.pxd), a per-block masking measure for adaptive
+quantization (_adaptive.pxd), plain quantization, and trellis quantization (_trellis.pxd).
+
+The coefficients are kept (int16, natural order, scaled by 8 like libjpeg's) so that the target-quality
+search and the trellis passes quantize again without redoing colour conversion and DCT. Memory: 2 bytes per
+component sample, i.e. 3 bytes per pixel for 4:2:0 colour (6 for 4:4:4), plus 1.5 bytes per pixel of
+temporary sample planes, plus the quantized planes (same size as the coefficients).
+"""
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from libc.math cimport sqrt
+
+from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
+from cyjpeg._color cimport rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2
+from cyjpeg._fdct cimport fdct_islow
+from cyjpeg._trellis cimport trellis_block
+from cyjpeg._adaptive cimport block_activity
+
+import numpy as np
+
+
+cdef inline int imin(int a, int b) noexcept nogil:
+    return a if a < b else b
+
+
+def sample_planes(pixels, int h_samp, int v_samp):
+    """Colour-convert and down-sample to padded uint8 planes [(rows, cols)], each a whole number of MCUs.
+
+    Padding as cyjpeg._encoder does it (libjpeg's): columns replicate the last pixel; rows below the image
+    repeat the last row at full resolution, and a down-sampled row that starts below the image repeats the
+    last down-sampled row.
+    """
+    cdef const uint8_t[:, ::1] gray
+    cdef const uint8_t[:, :, ::1] rgb
+    cdef int height = pixels.shape[0], width = pixels.shape[1]
+    cdef int mcus_x, mcus_y, luma_w, luma_h, chroma_w, chroma_h, r, src, last_chroma_row, row0, row1
+    cdef uint8_t[:, ::1] y_plane
+    cdef uint8_t[:, ::1] cb_full
+    cdef uint8_t[:, ::1] cr_full
+    cdef uint8_t[:, ::1] cb_plane
+    cdef uint8_t[:, ::1] cr_plane
+    if pixels.ndim == 2:
+        h_samp = v_samp = 1
+    mcus_x = (width + 8 * h_samp - 1) // (8 * h_samp)
+    mcus_y = (height + 8 * v_samp - 1) // (8 * v_samp)
+    luma_w, luma_h = mcus_x * 8 * h_samp, mcus_y * 8 * v_samp
+    y_array = np.empty((luma_h, luma_w), dtype=np.uint8)
+    y_plane = y_array
+    if pixels.ndim == 2:
+        gray = pixels
+        with nogil:
+            for r in range(luma_h):
+                gray_row(&gray[imin(r, height - 1), 0], width, luma_w, &y_plane[r, 0])
+        return [y_array]
+    rgb = pixels
+    chroma_w, chroma_h = mcus_x * 8, mcus_y * 8
+    full_cb = np.empty((luma_h, luma_w), dtype=np.uint8)
+    full_cr = np.empty((luma_h, luma_w), dtype=np.uint8)
+    cb_full = full_cb
+    cr_full = full_cr
+    cb_array = np.empty((chroma_h, chroma_w), dtype=np.uint8)
+    cr_array = np.empty((chroma_h, chroma_w), dtype=np.uint8)
+    cb_plane = cb_array
+    cr_plane = cr_array
+    last_chroma_row = (height - 1) // v_samp
+    with nogil:
+        for r in range(luma_h):
+            src = imin(r, height - 1)
+            rgb_row_to_ycc(&rgb[src, 0, 0], width, luma_w, &y_plane[r, 0], &cb_full[r, 0], &cr_full[r, 0])
+        if h_samp == 1 and v_samp == 1:
+            pass
+        else:
+            for r in range(chroma_h):
+                if r > last_chroma_row:
+                    memcpy(&cb_plane[r, 0], &cb_plane[r - 1, 0], chroma_w)
+                    memcpy(&cr_plane[r, 0], &cr_plane[r - 1, 0], chroma_w)
+                    continue
+                row0 = r * v_samp
+                row1 = row0 + v_samp - 1
+                if v_samp == 1:
+                    downsample_h2v1(&cb_full[row0, 0], chroma_w, &cb_plane[r, 0])
+                    downsample_h2v1(&cr_full[row0, 0], chroma_w, &cr_plane[r, 0])
+                elif h_samp == 2:
+                    downsample_h2v2(&cb_full[row0, 0], &cb_full[row1, 0], chroma_w, &cb_plane[r, 0])
+                    downsample_h2v2(&cr_full[row0, 0], &cr_full[row1, 0], chroma_w, &cr_plane[r, 0])
+                else:
+                    downsample_h1v2(&cb_full[row0, 0], &cb_full[row1, 0], chroma_w, &cb_plane[r, 0])
+                    downsample_h1v2(&cr_full[row0, 0], &cr_full[row1, 0], chroma_w, &cr_plane[r, 0])
+    if h_samp == 1 and v_samp == 1:
+        return [y_array, full_cb, full_cr]
+    return [y_array, cb_array, cr_array]
+
+
+def forward_dct(plane, int blocks_w, int blocks_h):
+    """DCT of the top-left blocks_h x blocks_w blocks of a padded uint8 plane: int16 (bh, bw, 64), natural
+    order, scaled by 8 (identical to the baseline encoder's DCT outputs)."""
+    cdef const uint8_t[:, ::1] samples = plane
+    cdef int bx, by
+    cdef int stride = samples.shape[1]
+    cdef int16_t work[128]
+    coefs = np.empty((blocks_h, blocks_w, 64), dtype=np.int16)
+    cdef int16_t[:, :, ::1] out = coefs
+    if blocks_h * 8 > samples.shape[0] or blocks_w * 8 > stride:
+        raise ValueError("plane too small for the blocks asked for")
+    with nogil:
+        for by in range(blocks_h):
+            for bx in range(blocks_w):
+                fdct_islow(&samples[by * 8, bx * 8], stride, work, &out[by, bx, 0])
+    return coefs
+
+
+def activity(plane, int blocks_w, int blocks_h):
+    """Per-block masking measure of a uint8 plane (see _adaptive.pxd): float32 (bh, bw)."""
+    cdef const uint8_t[:, ::1] samples = plane
+    cdef int bx, by
+    cdef int stride = samples.shape[1]
+    result = np.empty((blocks_h, blocks_w), dtype=np.float32)
+    cdef float[:, ::1] out = result
+    with nogil:
+        for by in range(blocks_h):
+            for bx in range(blocks_w):
+                out[by, bx] = block_activity(&samples[by * 8, bx * 8], stride)
+    return result
+
+
+cdef inline void make_divisors(qtable, int32_t* divisors):
+    cdef int k
+    for k in range(64):
+        divisors[k] = 8 * int(qtable[k])
+
+
+def quantize(coefs, qtable):
+    """Plain quantization (round half away from zero of coef / (8 Q), as libjpeg) into zigzag order."""
+    cdef const int16_t[:, :, ::1] src = coefs
+    cdef int32_t divisors[64]
+    cdef Py_ssize_t n = src.shape[0] * src.shape[1], b
+    cdef int k, nat
+    cdef int32_t x, d
+    make_divisors(np.asarray(qtable).reshape(-1), divisors)
+    result = np.empty((src.shape[0], src.shape[1], 64), dtype=np.int16)
+    cdef int16_t[:, :, ::1] out = result
+    cdef const int16_t* s
+    cdef int16_t* o
+    if n == 0:
+        return result
+    with nogil:
+        for b in range(n):
+            s = &src[0, 0, 0] + b * 64
+            o = &out[0, 0, 0] + b * 64
+            for k in range(64):
+                nat = ZIGZAG_TO_NATURAL[k]
+                x = s[nat]
+                d = divisors[nat]
+                if x < 0:
+                    o[k] = <int16_t>(-((-x + (d >> 1)) // d))
+                else:
+                    o[k] = <int16_t>((x + (d >> 1)) // d)
+    return result
+
+
+def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
+    """Trellis-quantize every block (AC; DC rounded) into zigzag order.
+
+    ac_lengths: uint8 (256,) code lengths of the AC table this component uses; lam: bits-to-distortion
+    price (distortion in quantizer steps squared); weights: optional float32 (bh, bw) per-block multipliers
+    of lam (adaptive quantization: > 1 where texture masks the error, so more is zeroed there).
+    """
+    cdef const int16_t[:, :, ::1] src = coefs
+    cdef const uint8_t[::1] lengths = np.ascontiguousarray(ac_lengths, dtype=np.uint8)
+    cdef int32_t divisors[64]
+    cdef Py_ssize_t n = src.shape[0] * src.shape[1], b
+    cdef int32_t x, d
+    cdef const float* w = NULL
+    cdef const float[:, ::1] wview
+    make_divisors(np.asarray(qtable).reshape(-1), divisors)
+    if weights is not None:
+        wview = np.ascontiguousarray(weights, dtype=np.float32)
+        if wview.shape[0] != src.shape[0] or wview.shape[1] != src.shape[1]:
+            raise ValueError("weights must have one entry per block")
+        w = &wview[0, 0]
+    result = np.empty((src.shape[0], src.shape[1], 64), dtype=np.int16)
+    cdef int16_t[:, :, ::1] out = result
+    cdef const int16_t* s
+    cdef int16_t* o
+    if n == 0:
+        return result
+    with nogil:
+        for b in range(n):
+            s = &src[0, 0, 0] + b * 64
+            o = &out[0, 0, 0] + b * 64
+            x = s[0]
+            d = divisors[0]
+            o[0] = <int16_t>(-((-x + (d >> 1)) // d) if x < 0 else (x + (d >> 1)) // d)
+            trellis_block(s, divisors, &lengths[0], lam * (w[b] if w != NULL else 1.0), o)
+    return result
