@@ -90,6 +90,13 @@ def encode(
     icc_profile=None,
     exif=None,
     comment=None,
+    progressive=False,
+    trellis=False,
+    adaptive=False,
+    preset=None,
+    scans=None,
+    target_ssim=None,
+    target_psnr=None,
 ) -> bytes:
     """Encode an image as a baseline JFIF JPEG.
 
@@ -103,6 +110,17 @@ def encode(
     icc_profile, exif, comment: metadata to write (ICC split over APP2 chunks; EXIF with or without its
         "Exif\\0\\0" prefix; comment as bytes or UTF-8 text). The pixels are stored as given: EXIF orientation
         is written, not applied.
+
+    Size options (cyjpeg._size; none of them changes the default baseline output):
+    progressive: write a progressive JPEG (SOF2) with one optimal Huffman table per scan (implies optimal
+        tables); `scans` overrides the scan script with a list of (components, Ss, Se, Ah, Al).
+    trellis: rate-distortion optimised quantization of each block for the file's own Huffman code lengths.
+    adaptive: with trellis, let local masking (busy texture) zero more and protect smooth areas and edges.
+    preset: "fast", "web" or "max" (see README, "Size presets"): cyjpeg's tuned tables plus, in that order,
+        more of the above; quality keeps scaling the tables.
+    target_ssim / target_psnr: ignore quality and return the smallest file (searching quality, reusing the
+        DCT) whose cyjpeg.metrics.ssim / psnr against the input, both on the RGB (or gray) samples as given,
+        reaches the target. Combine with preset (default "web").
     """
     pixels = as_pixels(image)
     if subsampling not in SUBSAMPLING_FACTORS:
@@ -111,6 +129,23 @@ def encode(
     tables = quality_tables(quality) if qtables is None else _check_qtables(qtables)
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
+    if target_ssim is not None or target_psnr is not None:
+        from . import _target
+
+        if restart_interval:
+            raise ValueError("restart_interval is not supported with target_ssim/target_psnr")
+        return _target.encode_to_target(pixels, h_samp, v_samp, preset or "web", target_ssim, target_psnr,
+                                        qtables is None, tables, segments)
+    if progressive or trellis or adaptive or preset is not None or scans is not None:
+        from . import _size
+
+        settings = _size.settings_for(preset, progressive, trellis, adaptive)
+        if restart_interval:
+            raise ValueError("restart_interval is not supported with progressive, trellis or preset")
+        if qtables is None and settings.tuned_tables:
+            tables = _size.tuned_tables(quality)
+        script = None if scans is None else _size.check_script(scans, 1 if pixels.ndim == 2 else 3)
+        return _size.encode(pixels, tables, h_samp, v_samp, settings, segments, script)
     return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments)
 
 

@@ -140,14 +140,18 @@ def quantize(coefs, qtable):
     """Plain quantization (round half away from zero of coef / (8 Q), as libjpeg) into zigzag order."""
     cdef const int16_t[:, :, ::1] src = coefs
     cdef int32_t divisors[64]
+    cdef double inverse[64]
     cdef Py_ssize_t n = src.shape[0] * src.shape[1], b
-    cdef int k, nat
-    cdef int32_t x, d
+    cdef int k
+    cdef int32_t x
     make_divisors(np.asarray(qtable).reshape(-1), divisors)
+    for k in range(64):
+        inverse[k] = 1.0 / divisors[ZIGZAG_TO_NATURAL[k]]
     result = np.empty((src.shape[0], src.shape[1], 64), dtype=np.int16)
     cdef int16_t[:, :, ::1] out = result
     cdef const int16_t* s
     cdef int16_t* o
+    cdef int16_t natural[64]
     if n == 0:
         return result
     with nogil:
@@ -155,14 +159,18 @@ def quantize(coefs, qtable):
             s = &src[0, 0, 0] + b * 64
             o = &out[0, 0, 0] + b * 64
             for k in range(64):
-                nat = ZIGZAG_TO_NATURAL[k]
-                x = s[nat]
-                d = divisors[nat]
-                if x < 0:
-                    o[k] = <int16_t>(-((-x + (d >> 1)) // d))
-                else:
-                    o[k] = <int16_t>((x + (d >> 1)) // d)
+                natural[k] = s[ZIGZAG_TO_NATURAL[k]]
+            for k in range(64):
+                o[k] = round_quotient(natural[k], inverse[k], divisors[ZIGZAG_TO_NATURAL[k]])
     return result
+
+
+cdef inline int16_t round_quotient(int32_t x, double inverse, int32_t divisor) noexcept nogil:
+    # (|x| + d/2) // d by a multiply: when the quotient is not a whole number its fraction is at least 1/d
+    # (d <= 2040), so the tiny bias only protects exact whole quotients from rounding error.
+    cdef int32_t magnitude = -x if x < 0 else x
+    cdef int32_t q = <int32_t>((magnitude + (divisor >> 1)) * inverse + 1e-7)
+    return <int16_t>(-q if x < 0 else q)
 
 
 def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
@@ -175,11 +183,14 @@ def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
     cdef const int16_t[:, :, ::1] src = coefs
     cdef const uint8_t[::1] lengths = np.ascontiguousarray(ac_lengths, dtype=np.uint8)
     cdef int32_t divisors[64]
+    cdef double inverse[64]
     cdef Py_ssize_t n = src.shape[0] * src.shape[1], b
-    cdef int32_t x, d
+    cdef int k
     cdef const float* w = NULL
     cdef const float[:, ::1] wview
     make_divisors(np.asarray(qtable).reshape(-1), divisors)
+    for k in range(64):
+        inverse[k] = 1.0 / divisors[ZIGZAG_TO_NATURAL[k]]
     if weights is not None:
         wview = np.ascontiguousarray(weights, dtype=np.float32)
         if wview.shape[0] != src.shape[0] or wview.shape[1] != src.shape[1]:
@@ -195,8 +206,6 @@ def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
         for b in range(n):
             s = &src[0, 0, 0] + b * 64
             o = &out[0, 0, 0] + b * 64
-            x = s[0]
-            d = divisors[0]
-            o[0] = <int16_t>(-((-x + (d >> 1)) // d) if x < 0 else (x + (d >> 1)) // d)
-            trellis_block(s, divisors, &lengths[0], lam * (w[b] if w != NULL else 1.0), o)
+            o[0] = round_quotient(s[0], inverse[0], divisors[0])
+            trellis_block(s, inverse, &lengths[0], lam * (w[b] if w != NULL else 1.0), o)
     return result

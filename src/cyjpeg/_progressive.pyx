@@ -20,12 +20,13 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits
-from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes, optimal_spec
+from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes
 
 import numpy as np
 
 cdef extern from "_intrin.h":
     int cy_bit_length(uint32_t x) noexcept nogil
+    int cy_ctz64(uint64_t x) noexcept nogil
 
 cdef enum:
     MAX_COMPONENTS = 3
@@ -36,6 +37,7 @@ cdef enum:
 
 cdef struct Plane:
     const int16_t* coefs      # blocks_h * blocks_w * 64, zigzag order
+    const uint64_t* masks     # per block: bit k set when zigzag coefficient k is nonzero
     int blocks_w, blocks_h
     int h_samp, v_samp
     int huff_table            # 0 luma, 1 chroma
@@ -118,20 +120,29 @@ cdef inline void code_dc(ScanCoder* sc, int slot, int32_t value, int32_t* pred) 
     emit_raw(sc, <uint32_t>(diff - 1 if diff < 0 else diff), nbits)
 
 
-cdef inline void code_ac_first(ScanCoder* sc, const int16_t* block, bint sequential) noexcept nogil:
+cdef inline uint64_t band_mask(int ss, int se) noexcept nogil:
+    cdef uint64_t high = (<uint64_t>2 << se) - 1 if se < 63 else <uint64_t>0xFFFFFFFFFFFFFFFF
+    return high & ~((<uint64_t>1 << ss) - 1)
+
+
+cdef inline void code_ac_first(ScanCoder* sc, const int16_t* block, uint64_t nonzero, bint sequential) noexcept nogil:
     """AC coefficients ss..se of one block, point-transformed by al (T.81 G.1.2.2; F.1.2.2 when sequential,
-    where every block ends with its own EOB, which is an EOB run of one)."""
-    cdef int k, run = 0, nbits
+    where every block ends with its own EOB, which is an EOB run of one). `nonzero` is the block's zigzag
+    bitmap: only nonzero coefficients are visited (count-trailing-zeros), zero runs come from positions."""
+    cdef int k, run, nbits, last
+    cdef int ss = sc.ss if sc.ss > 0 else 1
     cdef int32_t value, magnitude
-    for k in range(sc.ss if sc.ss > 0 else 1, sc.se + 1):
+    nonzero &= band_mask(ss, sc.se)
+    last = ss - 1
+    while nonzero:
+        k = cy_ctz64(nonzero)
+        nonzero &= nonzero - 1
         value = block[k]
-        if value == 0:
-            run += 1
-            continue
         magnitude = (-value if value < 0 else value) >> sc.al
         if magnitude == 0:
-            run += 1
             continue
+        run = k - last - 1
+        last = k
         flush_eobrun(sc)
         while run >= 16:
             emit_ac_symbol(sc, 0xF0)
@@ -140,33 +151,40 @@ cdef inline void code_ac_first(ScanCoder* sc, const int16_t* block, bint sequent
         emit_ac_symbol(sc, (run << 4) | nbits)
         # negative values are sent as the ones' complement of the magnitude (T.81 F.1.2.2.1)
         emit_raw(sc, <uint32_t>(~magnitude if value < 0 else magnitude), nbits)
-        run = 0
-    if run > 0:
+    if last < sc.se:
         sc.eobrun += 1
         if sequential or sc.eobrun == 0x7FFF:
             flush_eobrun(sc)
 
 
-cdef inline void code_ac_refine(ScanCoder* sc, const int16_t* block) noexcept nogil:
+cdef inline void code_ac_refine(ScanCoder* sc, const int16_t* block, uint64_t nonzero) noexcept nogil:
     """One block of an AC refinement scan (T.81 G.1.2.3): coefficients that become nonzero at bit al are
     coded like a first scan with magnitude 1; those already nonzero send one correction bit each, buffered
     until the next symbol (or the end of the EOB run) so the decoder knows which coefficients they belong
-    to."""
-    cdef int k, run = 0, last_new = 0, buffered = 0
+    to. Zeros only lengthen the run, so only the nonzero coefficients are visited."""
+    cdef int k, i, n = 0, run = 0, last = sc.ss - 1, last_new = 0, buffered = 0
     cdef int32_t value, magnitude
+    cdef uint8_t positions[64]
     cdef uint8_t magnitudes[64]
     cdef uint8_t block_bits[64]
-    for k in range(sc.ss, sc.se + 1):
+    nonzero &= band_mask(sc.ss, sc.se)
+    while nonzero:
+        k = cy_ctz64(nonzero)
+        nonzero &= nonzero - 1
         value = block[k]
         magnitude = (-value if value < 0 else value) >> sc.al
-        magnitudes[k] = <uint8_t>(magnitude if magnitude < 2 else 2 + (magnitude & 1))
+        if magnitude == 0:
+            continue
+        positions[n] = <uint8_t>k
+        magnitudes[n] = <uint8_t>(magnitude if magnitude < 2 else 2 + (magnitude & 1))
         if magnitude == 1:
             last_new = k
-    for k in range(sc.ss, sc.se + 1):
-        magnitude = magnitudes[k]
-        if magnitude == 0:
-            run += 1
-            continue
+        n += 1
+    for i in range(n):
+        k = positions[i]
+        magnitude = magnitudes[i]
+        run += k - last - 1
+        last = k
         # ZRLs are only needed when a newly nonzero coefficient follows; otherwise the zeros join the EOB run
         while run >= 16 and k <= last_new:
             flush_eobrun(sc)
@@ -184,6 +202,7 @@ cdef inline void code_ac_refine(ScanCoder* sc, const int16_t* block) noexcept no
         emit_corrections(sc, block_bits, buffered)
         buffered = 0
         run = 0
+    run += sc.se - last
     if run > 0 or buffered > 0:
         sc.eobrun += 1
         for k in range(buffered):
@@ -226,11 +245,11 @@ cdef int run_scan(Frame* fr, ScanCoder* sc, const int* comps, int ncomp, int res
                     else:
                         emit_raw(sc, (block[0] >> sc.al) & 1, 1)
                     if sequential:
-                        code_ac_first(sc, block, True)
+                        code_ac_first(sc, block, plane.masks[<size_t>row * plane.blocks_w + col], True)
                 elif sc.ah == 0:
-                    code_ac_first(sc, block, False)
+                    code_ac_first(sc, block, plane.masks[<size_t>row * plane.blocks_w + col], False)
                 else:
-                    code_ac_refine(sc, block)
+                    code_ac_refine(sc, block, plane.masks[<size_t>row * plane.blocks_w + col])
         flush_eobrun(sc)
         return 0
     # Interleaved: DC scans (progressive) or the single sequential scan.
@@ -253,7 +272,7 @@ cdef int run_scan(Frame* fr, ScanCoder* sc, const int* comps, int ncomp, int res
                             else:
                                 emit_raw(sc, (block[0] >> sc.al) & 1, 1)
                             if sequential:
-                                code_ac_first(sc, block, True)
+                                code_ac_first(sc, block, plane.masks[<size_t>row * plane.blocks_w + col], True)
                         else:
                             # dummy block: DC difference 0, no AC (its values are never displayed)
                             if sc.ah == 0:
@@ -267,12 +286,89 @@ cdef int run_scan(Frame* fr, ScanCoder* sc, const int* comps, int ncomp, int res
     return 0
 
 
+cdef void compact_optimal_spec(const int64_t* counts, HuffSpec* spec) noexcept nogil:
+    """_huffenc.optimal_spec (T.81 K.2 as libjpeg) on only the symbols that occur: same tree, same ties
+    (the order of symbols is kept, and K.1's choice depends only on that order), so the same table; but a
+    scan's few dozen symbols cost a few dozen comparisons per merge instead of 257."""
+    cdef int64_t freq[257]
+    cdef int symbol[257]
+    cdef int code_size[257]
+    cdef int others[257]
+    cdef int bits[33]
+    cdef int n = 0, i, j, c1, c2, count
+    cdef int64_t smallest
+    for i in range(256):
+        if counts[i]:
+            freq[n] = counts[i]
+            symbol[n] = i
+            n += 1
+    freq[n] = 1                 # the reserved pseudo-symbol 256 (see optimal_spec)
+    symbol[n] = 256
+    n += 1
+    for i in range(n):
+        code_size[i] = 0
+        others[i] = -1
+    for i in range(33):
+        bits[i] = 0
+    while True:
+        c1 = -1
+        smallest = 0x7FFFFFFFFFFFFFFF
+        for i in range(n):
+            if freq[i] != 0 and freq[i] <= smallest:
+                smallest = freq[i]
+                c1 = i
+        c2 = -1
+        smallest = 0x7FFFFFFFFFFFFFFF
+        for i in range(n):
+            if freq[i] != 0 and freq[i] <= smallest and i != c1:
+                smallest = freq[i]
+                c2 = i
+        if c2 < 0:
+            break
+        freq[c1] += freq[c2]
+        freq[c2] = 0
+        code_size[c1] += 1
+        while others[c1] >= 0:
+            c1 = others[c1]
+            code_size[c1] += 1
+        others[c1] = c2
+        code_size[c2] += 1
+        while others[c2] >= 0:
+            c2 = others[c2]
+            code_size[c2] += 1
+    for i in range(n):
+        if code_size[i]:
+            bits[code_size[i] if code_size[i] <= 32 else 32] += 1
+    for i in range(32, 16, -1):
+        while bits[i] > 0:
+            j = i - 2
+            while bits[j] == 0:
+                j -= 1
+            bits[i] -= 2
+            bits[i - 1] += 1
+            bits[j + 1] += 2
+            bits[j] -= 1
+    i = 16
+    while i > 1 and bits[i] == 0:
+        i -= 1
+    bits[i] -= 1
+    for i in range(16):
+        spec.bits[i] = <uint8_t>bits[i + 1]
+    count = 0
+    for i in range(1, 33):
+        for j in range(n - 1):          # symbols in increasing order; the pseudo-symbol is last
+            if code_size[j] == i:
+                spec.values[count] = <uint8_t>symbol[j]
+                count += 1
+    spec.count = count
+
+
 cdef int64_t table_bits(const int64_t* freq, HuffSpec* spec) noexcept nogil:
     """Bits of the Huffman-coded symbols with the optimal table for `freq`, plus its DHT segment."""
     cdef uint8_t lengths[256]
     cdef int length, i, k = 0
     cdef int64_t total = 0
-    optimal_spec(freq, spec)
+    compact_optimal_spec(freq, spec)
     memset(lengths, 0, 256)
     for length in range(1, 17):
         for i in range(spec.bits[length - 1]):
@@ -343,14 +439,14 @@ cdef int encode_scan(Frame* fr, Work* wk, BitWriter* w, const int* comps, int nc
     if needs_dc:
         for t in range(2):
             if used_dc[t]:
-                optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
+                compact_optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
                 if make_codes(&wk.dc_spec[t], &wk.dc_codes[t]) != 0:
                     return -2
                 write_dht(w, 0, t, &wk.dc_spec[t])
     if needs_ac:
         if not has_symbols(wk.ac_freq):
             wk.ac_freq[0] = 1      # an all-zero band still needs a (trivial) table for its EOB runs
-        optimal_spec(wk.ac_freq, &wk.ac_spec)
+        compact_optimal_spec(wk.ac_freq, &wk.ac_spec)
         if make_codes(&wk.ac_spec, &wk.ac_codes) != 0:
             return -2
         write_dht(w, 1, fr.planes[comps[0]].huff_table, &wk.ac_spec)   # AC scans have one component
@@ -396,8 +492,8 @@ cdef int encode_sequential(Frame* fr, Work* wk, BitWriter* w) noexcept nogil:
                 count_sequential_component(fr, &wk.coder, i)
         memcpy_freq(ac_freq[t], wk.ac_freq)
     for t in range(ntables):
-        optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
-        optimal_spec(ac_freq[t], &ac_spec[t])
+        compact_optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
+        compact_optimal_spec(ac_freq[t], &ac_spec[t])
         if make_codes(&wk.dc_spec[t], &wk.dc_codes[t]) != 0 or make_codes(&ac_spec[t], &ac_codes[t]) != 0:
             return -2
     if reserve(w, HEADER_ROOM) != 0:
@@ -446,7 +542,7 @@ cdef void count_sequential_component(Frame* fr, ScanCoder* sc, int c) noexcept n
                     if row < plane.blocks_h and col < plane.blocks_w:
                         block = plane.coefs + (<size_t>row * plane.blocks_w + col) * 64
                         code_dc(sc, plane.huff_table, block[0], &dc_pred)
-                        code_ac_first(sc, block, True)
+                        code_ac_first(sc, block, plane.masks[<size_t>row * plane.blocks_w + col], True)
                     else:
                         code_dc(sc, plane.huff_table, dc_pred, &dc_pred)
                         sc.eobrun += 1
@@ -476,7 +572,7 @@ cdef int write_sequential(Frame* fr, Work* wk, BitWriter* w, HuffCodes* ac_codes
                         if row < plane.blocks_h and col < plane.blocks_w:
                             block = plane.coefs + (<size_t>row * plane.blocks_w + col) * 64
                             code_dc(sc, plane.huff_table, block[0], &dc_pred[c])
-                            code_ac_first(sc, block, True)
+                            code_ac_first(sc, block, plane.masks[<size_t>row * plane.blocks_w + col], True)
                         else:
                             code_dc(sc, plane.huff_table, dc_pred[c], &dc_pred[c])
                             sc.eobrun += 1
@@ -520,6 +616,27 @@ cdef void write_headers(Frame* fr, BitWriter* w, const uint16_t* qtables, int nq
         put_byte(w, <uint8_t>comp_qtable[c])
 
 
+def nonzero_masks(planes_array):
+    """uint64 bitmap per block of a zigzag plane: bit k set when coefficient k is nonzero."""
+    cdef const int16_t[:, :, ::1] view = planes_array
+    cdef Py_ssize_t n = view.shape[0] * view.shape[1], b
+    cdef int k
+    cdef uint64_t bits
+    cdef const int16_t* block
+    result = np.zeros(max(n, 1), dtype=np.uint64)
+    cdef uint64_t[::1] out = result
+    if n == 0:
+        return result
+    with nogil:
+        for b in range(n):
+            block = &view[0, 0, 0] + b * 64
+            bits = 0
+            for k in range(64):
+                bits |= (<uint64_t>(block[k] != 0)) << k
+            out[b] = bits
+    return result
+
+
 cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list keep):
     """Fill `fr` from Python planes (int16 (bh, bw, 64) C-contiguous) and sampling [(h, v)] per component."""
     cdef const int16_t[:, :, ::1] view
@@ -543,6 +660,9 @@ cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list
         if view.shape[0] != bh or view.shape[1] != bw or view.shape[2] != 64:
             raise ValueError(f"plane {c} has shape {array.shape}, expected ({bh}, {bw}, 64)")
         fr.planes[c].coefs = &view[0, 0, 0]
+        masks = nonzero_masks(array)
+        keep.append(masks)
+        fr.planes[c].masks = <const uint64_t*><size_t>masks.ctypes.data
         fr.planes[c].blocks_w = bw
         fr.planes[c].blocks_h = bh
         fr.planes[c].h_samp = h
@@ -687,7 +807,7 @@ def sequential_code_lengths(planes, sampling, int width, int height):
                             freq[k] += 1
                         elif k == 0 or k == 0xF0:
                             freq[k] += 1
-                    optimal_spec(freq, &spec)
+                    compact_optimal_spec(freq, &spec)
                     n = 0
                     for length in range(1, 17):
                         for i in range(spec.bits[length - 1]):

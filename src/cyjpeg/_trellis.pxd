@@ -19,10 +19,10 @@ cdef extern from "_intrin.h":
     int cy_bit_length(uint32_t x) noexcept nogil
 
 
-cdef inline void trellis_block(const int16_t* coefs, const int32_t* divisors, const uint8_t* ac_lengths,
+cdef inline void trellis_block(const int16_t* coefs, const double* inverse_zigzag, const uint8_t* ac_lengths,
                                double lam, int16_t* out_zigzag) noexcept nogil:
-    """coefs: 64 DCT outputs, natural order, scaled by 8 (as _fdct makes them); divisors: 8 * Q in natural
-    order; ac_lengths: code length of each AC symbol (every codable symbol > 0); out_zigzag[1..63]: the
+    """coefs: 64 DCT outputs, natural order, scaled by 8 (as _fdct makes them); inverse_zigzag: 1 / (8 * Q)
+    in zigzag order; ac_lengths: code length of each AC symbol (every codable symbol > 0); out_zigzag[1..63]: the
     chosen values in zigzag order (out_zigzag[0], the DC, is left alone)."""
     cdef double zero_dist[64]          # zero_dist[k]: distortion of coding positions 1..k all as zero
     cdef double best_cost[64]          # best cost with position k the last nonzero so far (0: none)
@@ -31,7 +31,7 @@ cdef inline void trellis_block(const int16_t* coefs, const int32_t* divisors, co
     cdef int live[64]                  # positions that may be nonzero, in order
     cdef int nlive = 1
     cdef int k, i, p, run, s, size, nsizes, symbol, best_k
-    cdef int32_t x, d, rounded, value
+    cdef int32_t x, rounded, value
     cdef double xn, err, dist, base, cost, zrl_bits, eob_bits
     cdef double cand_dist[16]
     cdef int cand_value[16]
@@ -46,10 +46,9 @@ cdef inline void trellis_block(const int16_t* coefs, const int32_t* divisors, co
         x = coefs[ZIGZAG_TO_NATURAL[k]]
         if x < 0:
             x = -x
-        d = divisors[ZIGZAG_TO_NATURAL[k]]
-        xn = <double>x / d
+        xn = x * inverse_zigzag[k]
         zero_dist[k] = zero_dist[k - 1] + xn * xn
-        rounded = (x + (d >> 1)) // d
+        rounded = <int32_t>(xn + 0.5)
         best_cost[k] = 1e300
         best_prev[k] = -1
         best_value[k] = 0
