@@ -18,7 +18,10 @@ from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
-from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
+from cyjpeg._tables cimport (
+    ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS, STD_DC_CHROMA_VALS,
+    STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS,
+)
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits
 from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes
 
@@ -815,4 +818,29 @@ def sequential_code_lengths(planes, sampling, int width, int height):
                             n += 1
     finally:
         free(wk)
+    return lengths
+
+
+def standard_code_lengths():
+    """Code lengths (uint8 (2, 2, 256) as sequential_code_lengths) of the T.81 Annex K.3 example tables,
+    which code every symbol: a rate model for a first trellis pass without a statistics pass."""
+    lengths = np.zeros((2, 2, 256), dtype=np.uint8)
+    cdef const uint8_t* bits
+    cdef const uint8_t* values
+    cdef int cls, t, length, i, n
+    for cls in range(2):
+        for t in range(2):
+            if cls == 0 and t == 0:
+                bits, values = &STD_DC_LUMA_BITS[0], &STD_DC_LUMA_VALS[0]
+            elif cls == 0:
+                bits, values = &STD_DC_CHROMA_BITS[0], &STD_DC_CHROMA_VALS[0]
+            elif t == 0:
+                bits, values = &STD_AC_LUMA_BITS[0], &STD_AC_LUMA_VALS[0]
+            else:
+                bits, values = &STD_AC_CHROMA_BITS[0], &STD_AC_CHROMA_VALS[0]
+            n = 0
+            for length in range(1, 17):
+                for i in range(bits[length - 1]):
+                    lengths[cls, t, values[n]] = length
+                    n += 1
     return lengths

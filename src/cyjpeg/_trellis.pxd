@@ -12,8 +12,16 @@
 # Candidates per position (as in mozjpeg's trellis): 0, the rounded value, and the largest value of each
 # smaller magnitude category (2**s - 1), which is the cheapest-to-code value nearest the original in its
 # category; a value that rounds to 0 stays 0. Does not own DC (kept rounded), code lengths or lambda.
+#
+# Speed: a predecessor is dropped for good once a later one is cheaper by more than any difference of
+# symbol rates can make up (it can never win again), and at most MAX_LOOKBACK predecessors are kept (like
+# mozjpeg's trellis speed levels), so dense blocks cost O(63 * MAX_LOOKBACK) instead of O(63**2).
 from libc.stdint cimport uint8_t, int16_t, int32_t, uint32_t
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
+
+cdef enum:
+    MAX_LOOKBACK = 5
+    MAX_SIZES = 2        # candidates from the two largest magnitude categories only
 
 cdef extern from "_intrin.h":
     int cy_bit_length(uint32_t x) noexcept nogil
@@ -29,13 +37,17 @@ cdef inline void trellis_block(const int16_t* coefs, const double* inverse_zigza
     cdef int best_prev[64]
     cdef int16_t best_value[64]
     cdef int live[64]                  # positions that may be nonzero, in order
-    cdef int nlive = 1
+    cdef int nlive = 1, first_live = 0, j
+    cdef double floor_k, spread
     cdef int k, i, p, run, s, size, nsizes, symbol, best_k
     cdef int32_t x, rounded, value
     cdef double xn, err, dist, base, cost, zrl_bits, eob_bits
     cdef double cand_dist[16]
     cdef int cand_value[16]
     cdef int cand_size[16]
+    # The largest difference two (run, size) symbols' rates can make: a dominated predecessor beyond it
+    # is dropped.
+    spread = lam * 16.0
     zrl_bits = lam * ac_lengths[0xF0]
     eob_bits = lam * ac_lengths[0x00]
     zero_dist[0] = 0.0
@@ -56,7 +68,7 @@ cdef inline void trellis_block(const int16_t* coefs, const double* inverse_zigza
             continue
         size = cy_bit_length(<uint32_t>rounded)
         nsizes = 0
-        for s in range(1, size):
+        for s in range(size - MAX_SIZES + 1 if size > MAX_SIZES else 1, size):
             value = (1 << s) - 1
             err = xn - value
             cand_value[nsizes] = value
@@ -68,7 +80,9 @@ cdef inline void trellis_block(const int16_t* coefs, const double* inverse_zigza
         cand_size[nsizes] = size
         cand_dist[nsizes] = err * err
         nsizes += 1
-        for i in range(nlive):
+        if nlive - first_live > MAX_LOOKBACK:
+            first_live = nlive - MAX_LOOKBACK
+        for i in range(first_live, nlive):
             p = live[i]
             run = k - p - 1
             base = best_cost[p] + (zero_dist[k - 1] - zero_dist[p]) + zrl_bits * (run >> 4)
@@ -84,6 +98,13 @@ cdef inline void trellis_block(const int16_t* coefs, const double* inverse_zigza
                     best_value[k] = <int16_t>cand_value[s]
         live[nlive] = k
         nlive += 1
+        # Predecessors whose cost (up to here, zeros included) exceeds this one's by more than `spread`
+        # can never be the better start of a run again: skip them from now on (they stay for backtracking).
+        floor_k = best_cost[k] - zero_dist[k] + spread
+        j = first_live
+        while j < nlive - 1 and best_cost[live[j]] - zero_dist[live[j]] > floor_k:
+            j += 1
+        first_live = j
     # Where does the block end? After the last nonzero p: zeros to 63 and an EOB unless p is 63.
     best_k = 0
     cost = zero_dist[63] + eob_bits
