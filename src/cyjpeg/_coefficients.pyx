@@ -12,7 +12,7 @@ search and the trellis passes quantize again without redoing colour conversion a
 component sample, i.e. 3 bytes per pixel for 4:2:0 colour (6 for 4:4:4), plus 1.5 bytes per pixel of
 temporary sample planes, plus the quantized planes (same size as the coefficients).
 """
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from libc.math cimport sqrt
@@ -136,32 +136,57 @@ cdef inline void make_divisors(qtable, int32_t* divisors):
         divisors[k] = 8 * int(qtable[k])
 
 
-def quantize(coefs, qtable):
-    """Plain quantization (round half away from zero of coef / (8 Q), as libjpeg) into zigzag order."""
+def quantize(coefs, qtable, masks=None):
+    """Plain quantization (round half away from zero of coef / (8 Q), as libjpeg) into zigzag order.
+
+    masks: optional uint64 array with one entry per block, filled with the zigzag nonzero bitmaps that
+    cyjpeg._progressive would otherwise compute in a pass of its own.
+    """
     cdef const int16_t[:, :, ::1] src = coefs
     cdef int32_t divisors[64]
     cdef double inverse[64]
+    cdef double half[64]
     cdef Py_ssize_t n = src.shape[0] * src.shape[1], b
     cdef int k
-    cdef int32_t x
+    cdef uint64_t bits
+    cdef uint64_t* mask_out = NULL
+    cdef uint64_t[::1] mask_view
     make_divisors(np.asarray(qtable).reshape(-1), divisors)
     for k in range(64):
-        inverse[k] = 1.0 / divisors[ZIGZAG_TO_NATURAL[k]]
+        inverse[k] = 1.0 / divisors[k]
+        half[k] = (divisors[k] >> 1) * inverse[k] + 1e-7
+    if masks is not None:
+        mask_view = masks
+        if mask_view.shape[0] < n:
+            raise ValueError("masks needs one entry per block")
+        mask_out = &mask_view[0]
     result = np.empty((src.shape[0], src.shape[1], 64), dtype=np.int16)
     cdef int16_t[:, :, ::1] out = result
     cdef const int16_t* s
     cdef int16_t* o
-    cdef int16_t natural[64]
+    cdef int32_t magnitude[64]
+    cdef int32_t quotient[64]
     if n == 0:
         return result
     with nogil:
         for b in range(n):
             s = &src[0, 0, 0] + b * 64
             o = &out[0, 0, 0] + b * 64
+            # (|x| + d/2) // d by a multiply, in natural order so the loop runs in vector lanes: when the
+            # quotient is not a whole number its fraction is at least 1/d (d <= 2040), so the tiny bias in
+            # `half` only protects exact whole quotients from rounding error.
             for k in range(64):
-                natural[k] = s[ZIGZAG_TO_NATURAL[k]]
+                magnitude[k] = s[k] if s[k] >= 0 else -s[k]
             for k in range(64):
-                o[k] = round_quotient(natural[k], inverse[k], divisors[ZIGZAG_TO_NATURAL[k]])
+                quotient[k] = <int32_t>(magnitude[k] * inverse[k] + half[k])
+            for k in range(64):
+                quotient[k] = -quotient[k] if s[k] < 0 else quotient[k]
+            bits = 0
+            for k in range(64):
+                o[k] = <int16_t>quotient[ZIGZAG_TO_NATURAL[k]]
+                bits |= (<uint64_t>(o[k] != 0)) << k
+            if mask_out != NULL:
+                mask_out[b] = bits
     return result
 
 

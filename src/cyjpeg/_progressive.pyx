@@ -640,7 +640,7 @@ def nonzero_masks(planes_array):
     return result
 
 
-cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list keep):
+cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list keep, masks=None):
     """Fill `fr` from Python planes (int16 (bh, bw, 64) C-contiguous) and sampling [(h, v)] per component."""
     cdef const int16_t[:, :, ::1] view
     cdef int c
@@ -663,9 +663,11 @@ cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list
         if view.shape[0] != bh or view.shape[1] != bw or view.shape[2] != 64:
             raise ValueError(f"plane {c} has shape {array.shape}, expected ({bh}, {bw}, 64)")
         fr.planes[c].coefs = &view[0, 0, 0]
-        masks = nonzero_masks(array)
-        keep.append(masks)
-        fr.planes[c].masks = <const uint64_t*><size_t>masks.ctypes.data
+        plane_masks = masks[c] if masks is not None and masks[c] is not None else None
+        if plane_masks is None or plane_masks.dtype != np.uint64 or plane_masks.shape[0] < bw * bh:
+            plane_masks = nonzero_masks(array)
+        keep.append(plane_masks)
+        fr.planes[c].masks = <const uint64_t*><size_t>plane_masks.ctypes.data
         fr.planes[c].blocks_w = bw
         fr.planes[c].blocks_h = bh
         fr.planes[c].h_samp = h
@@ -674,11 +676,12 @@ cdef object setup_frame(Frame* fr, planes, sampling, int width, int height, list
 
 
 def encode_planes(planes, sampling, int width, int height, qtables, comp_qtable, scans=None,
-                  const uint8_t[::1] extra_segments=b""):
+                  const uint8_t[::1] extra_segments=b"", masks=None):
     """Write a JPEG from quantized zigzag planes.
 
     scans: None for a sequential (SOF0) file with optimal tables, else a progressive (SOF2) script: a list of
-    (components tuple, ss, se, ah, al) that must be valid per T.81 G.1.1.1 (checked by cyjpeg._scans).
+    (components tuple, ss, se, ah, al) that must be valid per T.81 G.1.1.1 (cyjpeg._size.check_script).
+    masks: optional per-plane nonzero bitmaps (see cyjpeg._coefficients.quantize); computed when absent.
     qtables: uint16 (n, 64) natural order; comp_qtable: the table index of each component.
     """
     cdef Frame fr
@@ -690,7 +693,7 @@ def encode_planes(planes, sampling, int width, int height, qtables, comp_qtable,
     cdef int comps[MAX_COMPONENTS]
     cdef int status = 0, nscan, i, s
     cdef int[:, ::1] script
-    setup_frame(&fr, planes, sampling, width, height, keep)
+    setup_frame(&fr, planes, sampling, width, height, keep, masks)
     for i in range(fr.ncomp):
         comp_q[i] = comp_qtable[i]
     if scans is not None:

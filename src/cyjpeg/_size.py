@@ -237,11 +237,15 @@ class Analysis:
 
     def quantize(self, tables, settings: Settings):
         comp_table = self.comp_tables(tables)
+        self.masks = None
         if settings.trellis_passes and settings.standard_first:
             planes = None
         else:
-            planes = [_coefficients.quantize(co, tables[comp_table[c]]) for c, co in enumerate(self.coefs)]
+            self.masks = [np.empty(co.shape[0] * co.shape[1], dtype=np.uint64) for co in self.coefs]
+            planes = [_coefficients.quantize(co, tables[comp_table[c]], self.masks[c])
+                      for c, co in enumerate(self.coefs)]
         for _ in range(settings.trellis_passes):
+            self.masks = None
             if planes is None:
                 lengths = _progressive.standard_code_lengths()
             else:
@@ -251,6 +255,7 @@ class Analysis:
                                       self.weights[c] if self.weights is not None and settings.adaptive else None)
                 for c, co in enumerate(self.coefs)
             ]
+        self.planes = planes
         return planes
 
     def comp_tables(self, tables):
@@ -268,8 +273,9 @@ class Analysis:
                 script = fast_script(len(planes))
             else:
                 script = default_script(len(planes))
+        masks = getattr(self, "masks", None) if planes is getattr(self, "planes", None) else None
         return _progressive.encode_planes(planes, self.sampling, self.width, self.height, used, comp_table,
-                                          script if settings.progressive or script else None, segments)
+                                          script if settings.progressive or script else None, segments, masks)
 
 
 def masking_weights(activity, coefs, sampling):
