@@ -119,8 +119,9 @@ def encode(
     preset: "fast", "web" or "max" (see README, "Size presets"): cyjpeg's tuned tables plus, in that order,
         more of the above; quality keeps scaling the tables.
     target_ssim / target_psnr: ignore quality and return the smallest file (searching quality, reusing the
-        DCT) whose cyjpeg.metrics.ssim / psnr against the input, both on the RGB (or gray) samples as given,
-        reaches the target. Combine with preset (default "web").
+        DCT) whose cyjpeg.metrics.ssim / psnr against the input reaches the target, both measured on BT.601
+        luma rounded to uint8 (as cyjpeg.store reports it; see cyjpeg._target). With a preset, that preset's file; without one, the "web" preset's quantization
+        in a sequential file (progressive=True for a progressive one).
     """
     pixels = as_pixels(image)
     if subsampling not in SUBSAMPLING_FACTORS:
@@ -134,8 +135,8 @@ def encode(
 
         if restart_interval:
             raise ValueError("restart_interval is not supported with target_ssim/target_psnr")
-        return _target.encode_to_target(pixels, h_samp, v_samp, preset or "web", target_ssim, target_psnr,
-                                        qtables is None, tables, segments)
+        return _target.encode_to_target(pixels, h_samp, v_samp, preset, bool(progressive), target_ssim,
+                                        target_psnr, qtables is None, segments)
     if progressive or trellis or adaptive or preset is not None or scans is not None:
         from . import _size
 

@@ -45,8 +45,8 @@ PRESETS = {
     "fast": Settings(progressive=True, script=FAST_SCRIPT),
     # ~5x: + one trellis pass priced with the Annex K code lengths, six-scan script with refinement
     "web": Settings(progressive=True, trellis_passes=1),
-    # ~6x: + a statistics pass so the trellis prices the file's own code lengths, and adaptive weights
-    "max": Settings(progressive=True, trellis_passes=1, adaptive=True, standard_first=False),
+    # ~6x: + adaptive (masking-driven) trellis weights
+    "max": Settings(progressive=True, trellis_passes=1, adaptive=True),
 }
 
 
