@@ -69,6 +69,17 @@ def encode(
     optimize: bool = False,
     restart_interval: int = 0,
     qtables: _QTables | None = None,
+    *,
+    icc_profile: bytes | None = None,
+    exif: bytes | None = None,
+    comment: bytes | str | None = None,
+    progressive: bool = False,
+    trellis: bool = False,
+    adaptive: bool = False,
+    preset: Literal["fast", "web", "max"] | None = None,
+    scans: Sequence[tuple[Sequence[int], int, int, int, int]] | None = None,
+    target_ssim: float | None = None,
+    target_psnr: float | None = None,
 ) -> bytes: ...
 def decode(data: Buffer) -> npt.NDArray[np.uint8]: ...
 def info(data: Buffer) -> JpegInfo: ...

@@ -15,13 +15,13 @@ temporary sample planes, plus the quantized planes (same size as the coefficient
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
-from libc.math cimport sqrt
+from libc.math cimport sqrt, cos, M_PI
 
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 from cyjpeg._color cimport rgb_row_to_ycc, gray_row, downsample_h2v1, downsample_h2v2, downsample_h1v2
 from cyjpeg._fdct cimport fdct_islow
 from cyjpeg._trellis cimport trellis_block
-from cyjpeg._adaptive cimport block_activity
+from cyjpeg._adaptive cimport block_activity, dering_samples
 
 import numpy as np
 
@@ -130,6 +130,72 @@ def activity(plane, int blocks_w, int blocks_h):
     return result
 
 
+cdef double DCT_BASIS[64]    # DCT_BASIS[8 * u + x] = c(u) cos((2x + 1) u pi / 16), orthonormal (T.81 A.3.3)
+
+
+cdef void make_dct_basis() noexcept nogil:
+    cdef int u, x
+    for u in range(8):
+        for x in range(8):
+            DCT_BASIS[8 * u + x] = (sqrt(0.125) if u == 0 else 0.5) * cos((2 * x + 1) * u * M_PI / 16.0)
+
+
+make_dct_basis()
+
+
+cdef void float_fdct(const double* samples, int16_t* coefs) noexcept nogil:
+    """T.81 A.3.3 FDCT of 64 real samples (row-major, 0..255 range and beyond), scaled by 8 and rounded like
+    the integer DCT's output, for the few blocks whose samples leave 0..255 (deringing)."""
+    cdef double rows[64]
+    cdef double total
+    cdef int u, v, x, y
+    for y in range(8):
+        for v in range(8):
+            total = 0.0
+            for x in range(8):
+                total += DCT_BASIS[8 * v + x] * (samples[8 * y + x] - 128.0)
+            rows[8 * y + v] = total
+    for u in range(8):
+        for v in range(8):
+            total = 0.0
+            for y in range(8):
+                total += DCT_BASIS[8 * u + y] * rows[8 * y + v]
+            total *= 8.0
+            coefs[8 * u + v] = <int16_t>(total + 0.5 if total >= 0 else total - 0.5)
+
+
+def dering(coefs, plane, int blocks_w, int blocks_h):
+    """Replace, in place, the DCT of blocks that mix saturated and other samples by the DCT of their
+    deringed samples (_adaptive.pxd). Returns the number of blocks changed."""
+    cdef const uint8_t[:, ::1] samples = plane
+    cdef int16_t[:, :, ::1] out = coefs
+    cdef int bx, by, changed = 0
+    cdef int stride = samples.shape[1]
+    cdef double block[64]
+    if out.shape[0] != blocks_h or out.shape[1] != blocks_w or blocks_h * 8 > samples.shape[0]:
+        raise ValueError("coefficient plane and sample plane disagree")
+    with nogil:
+        for by in range(blocks_h):
+            for bx in range(blocks_w):
+                if dering_samples(&samples[by * 8, bx * 8], stride, block):
+                    float_fdct(block, &out[by, bx, 0])
+                    changed += 1
+    return changed
+
+
+def _float_fdct(samples):
+    """Test access to float_fdct: (8, 8) samples -> int16 (8, 8)."""
+    cdef double block[64]
+    cdef int k
+    values = np.asarray(samples, dtype=np.float64).reshape(64)
+    for k in range(64):
+        block[k] = values[k]
+    result = np.empty(64, dtype=np.int16)
+    cdef int16_t[::1] view = result
+    float_fdct(block, &view[0])
+    return result.reshape(8, 8)
+
+
 cdef inline void make_divisors(qtable, int32_t* divisors):
     cdef int k
     for k in range(64):
@@ -198,12 +264,13 @@ cdef inline int16_t round_quotient(int32_t x, double inverse, int32_t divisor) n
     return <int16_t>(-q if x < 0 else q)
 
 
-def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
+def trellis(coefs, qtable, ac_lengths, double lam, weights=None, masks=None):
     """Trellis-quantize every block (AC; DC rounded) into zigzag order.
 
     ac_lengths: uint8 (256,) code lengths of the AC table this component uses; lam: bits-to-distortion
     price (distortion in quantizer steps squared); weights: optional float32 (bh, bw) per-block multipliers
-    of lam (adaptive quantization: > 1 where texture masks the error, so more is zeroed there).
+    of lam (adaptive quantization: > 1 where texture masks the error, so more is zeroed there); masks:
+    optional uint64 array, one per block, filled with the zigzag nonzero bitmaps.
     """
     cdef const int16_t[:, :, ::1] src = coefs
     cdef const uint8_t[::1] lengths = np.ascontiguousarray(ac_lengths, dtype=np.uint8)
@@ -213,9 +280,20 @@ def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
     cdef int k
     cdef const float* w = NULL
     cdef const float[:, ::1] wview
+    cdef uint64_t* mask_out = NULL
+    cdef uint64_t[::1] mask_view
+    cdef uint64_t bits
+    cdef double inverse_natural[64]
+    cdef double peak, scaled
     make_divisors(np.asarray(qtable).reshape(-1), divisors)
     for k in range(64):
         inverse[k] = 1.0 / divisors[ZIGZAG_TO_NATURAL[k]]
+        inverse_natural[k] = 1.0 / divisors[k]
+    if masks is not None:
+        mask_view = masks
+        if mask_view.shape[0] < n:
+            raise ValueError("masks needs one entry per block")
+        mask_out = &mask_view[0]
     if weights is not None:
         wview = np.ascontiguousarray(weights, dtype=np.float32)
         if wview.shape[0] != src.shape[0] or wview.shape[1] != src.shape[1]:
@@ -232,5 +310,18 @@ def trellis(coefs, qtable, ac_lengths, double lam, weights=None):
             s = &src[0, 0, 0] + b * 64
             o = &out[0, 0, 0] + b * 64
             o[0] = round_quotient(s[0], inverse[0], divisors[0])
-            trellis_block(s, inverse, &lengths[0], lam * (w[b] if w != NULL else 1.0), o)
+            # Most chroma blocks and smooth luma blocks round to no AC at all, and then so does the trellis
+            # (a value that rounds to 0 stays 0): check that first, in natural order, in vector lanes.
+            peak = 0.0
+            for k in range(1, 64):
+                scaled = (s[k] if s[k] >= 0 else -s[k]) * inverse_natural[k]
+                peak = scaled if scaled > peak else peak
+            if peak < 0.5:
+                for k in range(1, 64):
+                    o[k] = 0
+                bits = 0
+            else:
+                bits = trellis_block(s, inverse, &lengths[0], lam * (w[b] if w != NULL else 1.0), o)
+            if mask_out != NULL:
+                mask_out[b] = bits | (o[0] != 0)
     return result

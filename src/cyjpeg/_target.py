@@ -59,7 +59,8 @@ def encode_to_target(pixels, h_samp, v_samp, preset, progressive, target_ssim, t
     else:
         settings = _size.settings_for(preset, progressive)
     reference = luma(pixels)
-    analysis = _size.Analysis(pixels, h_samp, v_samp, settings.adaptive and settings.trellis_passes > 0)
+    analysis = _size.Analysis(pixels, h_samp, v_samp, settings.adaptive and settings.trellis_passes > 0,
+                              settings.dering)
     tries = {}   # quality -> (reaches target, size, planes, tables)
 
     def table_for(quality):
