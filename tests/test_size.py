@@ -77,6 +77,9 @@ def test_scan_script_search_and_custom_scripts(photo):
     for script in (searched, _size.default_script(3), _size.fast_script(3)):
         data = cyjpeg.encode(tile, quality=70, scans=script)
         assert np.array_equal(pillow_decode(data), reference)
+    searched_file = cyjpeg.encode(tile, quality=70, scans="search")
+    assert np.array_equal(pillow_decode(searched_file), reference)
+    assert len(searched_file) <= len(cyjpeg.encode(tile, quality=70, scans=_size.default_script(3)))
 
 
 @pytest.mark.parametrize("script, problem", [

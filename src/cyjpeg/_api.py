@@ -6,6 +6,7 @@ pixel work itself beyond the one copy that makes an array contiguous.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,7 +114,8 @@ def encode(
 
     Size options (cyjpeg._size; none of them changes the default baseline output):
     progressive: write a progressive JPEG (SOF2) with one optimal Huffman table per scan (implies optimal
-        tables); `scans` overrides the scan script with a list of (components, Ss, Se, Ah, Al).
+        tables); `scans` overrides the scan script with a list of (components, Ss, Se, Ah, Al), or "search"
+        picks each component's scans by size among candidates (about 1% smaller, ~2x the entropy coding).
     trellis: rate-distortion optimised quantization of each block for the file's own Huffman code lengths.
     adaptive: with trellis, let local masking (busy texture) zero more and protect smooth areas and edges.
     preset: "fast", "web" or "max" (see README, "Size presets"): cyjpeg's tuned tables plus, in that order,
@@ -145,7 +147,13 @@ def encode(
             raise ValueError("restart_interval is not supported with progressive, trellis or preset")
         if qtables is None and settings.tuned_tables:
             tables = _size.tuned_tables(quality)
-        script = None if scans is None else _size.check_script(scans, 1 if pixels.ndim == 2 else 3)
+        script = None
+        if isinstance(scans, str):
+            if scans != "search":
+                raise ValueError(f"scans must be a list of scans or 'search', got {scans!r}")
+            settings = dataclasses.replace(settings, progressive=True, scan_search=True)
+        elif scans is not None:
+            script = _size.check_script(scans, 1 if pixels.ndim == 2 else 3)
         return _size.encode(pixels, tables, h_samp, v_samp, settings, segments, script)
     return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments)
 
