@@ -87,25 +87,27 @@ def standard_tables(quality: float) -> np.ndarray:
 
 
 def tuned_tables(quality: float) -> np.ndarray:
-    """cyjpeg's tables at `quality` (1..100): (3, 64) uint16 natural order, luma, Cb, Cr.
+    """cyjpeg's tables at `quality` (1..100, real-valued): (2, 64) uint16 natural order, luma and chroma.
 
-    Derived from a contrast-sensitivity model rather than the Annex K example tables: the step grows
-    smoothly with radial frequency (no Annex K bumps), luma is flatter at low frequencies (large smooth
-    gradients and banding are what SSIM-type metrics see first), and chroma grows faster with frequency.
-    Scaled with the IJG quality formula so quality= keeps its usual meaning roughly.
+    Not the Annex K example tables: a smooth contrast-sensitivity-like shape, the step growing with radial
+    frequency as a + b * r**p (plus a little along diagonals, where the eye is less sensitive), with no
+    Annex K bumps. The shape parameters were chosen by BD-rate on the Kodak photos (SSIM on luma and
+    SSIMULACRA2 on RGB, benchmarks/bench_rd.py). Against Annex K at the same quality: a finer DC (7 against
+    16 at quality 50: banding in smooth areas is what SSIM-type metrics see first), coarser low-middle
+    luma frequencies, finer highest ones, and chroma much finer at middle and high frequencies (Annex K's
+    flat 99s blur colour edges, which SSIMULACRA2 sees). Cb and Cr share the chroma table (the writer takes
+    a third table for Cr, but no separate Cr shape has been tuned yet). Scaled with the IJG quality formula, so quality= keeps roughly its
+    usual meaning.
     """
     u, v = _frequency_grid()
     radius = np.sqrt(u * u + v * v)
-    # Shape parameters chosen by BD-rate on Kodak (SSIM on luma and SSIMULACRA2 on RGB, see
-    # benchmarks/bench_rd.py): a steeper luma slope than Annex K at high frequencies, finer DC, and chroma
-    # much finer than Annex K's (whose flat 99s hurt colour metrics), slightly coarser along diagonals.
     luma = 11.0 + 4.2 * radius ** 1.2 + 1.2 * np.minimum(u, v)
     chroma = 9.0 + 4.0 * radius ** 1.25 + 2.0 * np.minimum(u, v)
     luma[0, 0] = 7.0
     chroma[0, 0] = 8.0
     scale = 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
     out = []
-    for base in (luma, chroma, chroma * 1.0):
+    for base in (luma, chroma):
         out.append(np.clip(np.floor(base * scale / 100.0 + 0.5), 1, 255).reshape(-1))
     return np.array(out, dtype=np.uint16)
 
