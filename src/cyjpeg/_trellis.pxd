@@ -64,11 +64,11 @@ cdef inline uint64_t trellis_block(const int16_t* coefs, const double* inverse_z
         xn = x * inverse_zigzag[k]
         zero_dist[k] = zero_dist[k - 1] + xn * xn
         rounded = <int32_t>(xn + 0.5)
+        if rounded == 0:
+            continue            # stays zero; only live positions' best_* entries are ever read
         best_cost[k] = 1e300
         best_prev[k] = -1
         best_value[k] = 0
-        if rounded == 0:
-            continue
         size = cy_bit_length(<uint32_t>rounded)
         nsizes = 0
         for s in range(size - MAX_SIZES + 1 if size > MAX_SIZES else 1, size):
