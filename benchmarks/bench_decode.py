@@ -1,7 +1,11 @@
-"""Decode speed of cyjpeg beside Pillow on the Kodak photos (q75, 4:2:0, encoded by Pillow).
+"""Decode speed of cyjpeg beside Pillow: baseline, progressive, and scaled (thumbnail) decoding.
 
-Rounds are interleaved (one cyjpeg pass, one Pillow pass, repeated) so machine noise hits both alike;
-the figure is megapixels/second from the median round. Usage: python benchmarks/bench_decode.py [rounds]
+Test material: the Kodak photos encoded by Pillow (q75, 4:2:0; once baseline, once progressive), and the large
+camera/phone photos of ../shared/corpus/jpeg/large for the scaled decodes. Rounds are interleaved (each
+contender once per round, repeated) so machine noise hits all alike; figures are megapixels/second (of the
+full-size image) from the median round.
+
+    python benchmarks/bench_decode.py [rounds]
 """
 import io
 import statistics
@@ -12,49 +16,74 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cyjpeg import _decoder
+import cyjpeg
 
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "photos" / "kodak"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+KODAK = CORPUS / "photos" / "kodak"
+LARGE = CORPUS / "jpeg" / "large"
 
 
-def main(rounds=15):
-    files = sorted(KODAK.glob("*.png"))
-    if not files:
-        sys.exit(f"no Kodak photos in {KODAK}")
+def encode_kodak(**options):
     blobs = []
-    for path in files:
+    for path in sorted(KODAK.glob("*.png")):
         buffer = io.BytesIO()
-        Image.open(path).convert("RGB").save(buffer, "JPEG", quality=75, subsampling=2)
+        Image.open(path).convert("RGB").save(buffer, "JPEG", quality=75, subsampling=2, **options)
         blobs.append(buffer.getvalue())
-    megapixels = sum(Image.open(io.BytesIO(b)).size[0] * Image.open(io.BytesIO(b)).size[1] for b in blobs) / 1e6
+    return blobs
 
-    def run_cyjpeg():
-        for blob in blobs:
-            _decoder.decode_image(blob)
 
-    def run_pillow():
-        for blob in blobs:
-            np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"))
+def megapixels(blobs):
+    return sum(cyjpeg.info(b).width * cyjpeg.info(b).height for b in blobs) / 1e6
 
-    def run_pillow_load_only():
-        # Pillow's decode alone, without the copy into a numpy array that a user of arrays pays for.
-        for blob in blobs:
-            Image.open(io.BytesIO(blob)).load()
 
-    runs = (("cyjpeg", run_cyjpeg), ("Pillow", run_pillow), ("Pillow load() only", run_pillow_load_only))
+def pillow_decode(blobs, scale=1):
+    for blob in blobs:
+        image = Image.open(io.BytesIO(blob))
+        if scale > 1:
+            image.draft(image.mode, (image.size[0] // scale, image.size[1] // scale))
+        np.asarray(image)
+
+
+def race(title, blobs, runs, rounds):
+    """Time each (name, function) over `blobs` in interleaved rounds; print MP/s and return the medians."""
     times = {name: [] for name, _ in runs}
     for _ in range(rounds):
         for name, run in runs:
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    speed = {name: megapixels / statistics.median(t) for name, t in times.items()}
-    print(f"{len(blobs)} Kodak photos, {megapixels:.2f} MP, q75 4:2:0, {rounds} interleaved rounds (medians)")
-    for name, mps in speed.items():
-        print(f"  decode {name:20s} {mps:7.1f} MP/s")
-    print(f"  ratio cyjpeg / Pillow (to numpy): {speed['cyjpeg'] / speed['Pillow']:.2f}")
-    print(f"  ratio cyjpeg / Pillow load() only: {speed['cyjpeg'] / speed['Pillow load() only']:.2f}")
+    size = megapixels(blobs)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    print(f"\n{title}: {len(blobs)} files, {size:.1f} MP, {rounds} interleaved rounds (medians)")
+    for name, seconds in medians.items():
+        print(f"  {name:34s} {size / seconds:8.1f} MP/s  {seconds * 1e3:8.1f} ms")
+    return medians
+
+
+def main(rounds=11):
+    if not any(KODAK.glob("*.png")):
+        sys.exit(f"no Kodak photos in {KODAK}")
+    for label, options in (("baseline", {}), ("progressive", {"progressive": True})):
+        blobs = encode_kodak(**options)
+        medians = race(f"Kodak q75 4:2:0 {label}", blobs, [
+            ("cyjpeg.decode", lambda: [cyjpeg.decode(b) for b in blobs]),
+            ("Pillow (to numpy)", lambda: pillow_decode(blobs)),
+            ("Pillow load() only", lambda: [Image.open(io.BytesIO(b)).load() for b in blobs]),
+        ], rounds)
+        print(f"  ratio cyjpeg / Pillow (to numpy): {medians['Pillow (to numpy)'] / medians['cyjpeg.decode']:.2f}")
+
+    sets = [("Kodak q75 4:2:0 baseline", encode_kodak())]
+    large = [p.read_bytes() for p in sorted(LARGE.glob("*.jpg")) if cyjpeg.info(p.read_bytes()).width < 7000
+             and not cyjpeg.info(p.read_bytes()).progressive]
+    if large:
+        sets.append(("large camera/phone photos (sequential)", large))
+    for title, blobs in sets:
+        runs = [(f"cyjpeg scale={s}", lambda s=s: [cyjpeg.decode(b, scale=s) for b in blobs]) for s in (1, 2, 4, 8)]
+        runs += [(f"Pillow draft 1/{s}", lambda s=s: pillow_decode(blobs, s)) for s in (1, 8)]
+        medians = race(f"scaled decode, {title}", blobs, runs, max(3, rounds // 2))
+        print(f"  cyjpeg scale=8 vs scale=1: {medians['cyjpeg scale=1'] / medians['cyjpeg scale=8']:.2f}x faster;"
+              f" Pillow draft 1/8 vs full: {medians['Pillow draft 1/1'] / medians['Pillow draft 1/8']:.2f}x")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 11)

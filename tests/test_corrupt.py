@@ -134,7 +134,7 @@ def test_sof_65535_square_refused_before_allocating():
     sof = segment(data, 0xC0)
     data[sof + 5:sof + 9] = b"\xff\xff\xff\xff"
     started = time.perf_counter()
-    with pytest.raises(JpegError, match=r"^image is too large: 65535x65535 is more than 268435456 pixels$"):
+    with pytest.raises(JpegError, match=r"^image is too large: 65535x65535 is more than 178956970 pixels \(max_pixels\)$"):
         cyjpeg.decode(bytes(data))
     assert time.perf_counter() - started < 5        # refused at once, not after touching gigabytes
     assert cyjpeg.info(bytes(data)).width == 65535  # the headers themselves are readable
@@ -186,12 +186,15 @@ def test_restart_marker_damaged_resynchronises():
     np.testing.assert_array_equal(out, expected)
 
 
-def test_progressive_is_unsupported():
-    with pytest.raises(UnsupportedJpegError, match=r"^progressive JPEG \(SOF2\) is not supported yet$"):
-        cyjpeg.decode(sample_jpeg(progressive=True))
+def test_max_pixels_is_adjustable():
+    data = sample_jpeg()                            # 48 x 32 = 1536 pixels
+    with pytest.raises(JpegError, match=r"^image is too large: 48x32 is more than 1535 pixels \(max_pixels\)$"):
+        cyjpeg.decode(data, max_pixels=1535)
+    assert cyjpeg.decode(data, max_pixels=1536).shape == (32, 48, 3)
+    assert cyjpeg.decode(data, max_pixels=None).shape == (32, 48, 3)
 
 
-@pytest.mark.parametrize("category", ["progressive", "arithmetic", "lossless", "12bit"])
+@pytest.mark.parametrize("category", ["arithmetic", "lossless", "12bit"])
 def test_unsupported_corpus_files(category):
     folder = CORPUS / category
     if not folder.is_dir():
@@ -223,3 +226,151 @@ def test_corrupt_truncated_corpus_never_crashes():
             pass
     assert sum(outcomes.values()) > 50
     print(f"\ncorrupt-truncated: {outcomes}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Arguments, four-component files, and the corrupt corpus under a memory limit
+
+@pytest.mark.parametrize("options,message", [
+    (dict(scale=3), "scale must be one of 1, 2, 4, 8, got 3"),
+    (dict(scale=True), "scale must be one of 1, 2, 4, 8, got True"),
+    (dict(scale=0), "scale must be one of 1, 2, 4, 8, got 0"),
+    (dict(mode="CMYK"), "mode must be one of None, 'RGB', 'L', got 'CMYK'"),
+    (dict(max_pixels=0), "max_pixels must be from 1 to 4611686018427387904, got 0"),
+])
+def test_bad_decode_arguments(options, message):
+    with pytest.raises(ValueError) as caught:
+        cyjpeg.decode(sample_jpeg(), **options)
+    assert str(caught.value) == message
+    assert not isinstance(caught.value, JpegError)   # the caller's mistake, not the file's
+
+
+def cmyk_jpeg():
+    pixels = np.random.default_rng(3).integers(0, 256, size=(16, 24, 4), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "CMYK").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_cmyk_adobe_segment_past_the_end():
+    data = bytearray(cmyk_jpeg())
+    adobe = segment(data, 0xEE)
+    data[adobe + 2:adobe + 4] = (50000).to_bytes(2, "big")
+    with pytest.raises(JpegError, match=rf"^JPEG data is truncated: segment 0xFFEE at byte {adobe} declares 50000 bytes"):
+        cyjpeg.decode(bytes(data))
+
+
+def test_cmyk_adobe_segment_too_short_is_ignored_as_libjpeg_does():
+    # An APP14 "Adobe" shorter than its 12 bytes carries no transform: the samples are plain CMYK, as with
+    # transform 0. (Pillow cannot open such a file at all.)
+    data = cmyk_jpeg()
+    adobe = segment(data, 0xEE)
+    length = int.from_bytes(data[adobe + 2:adobe + 4], "big")
+    short = data[:adobe] + b"\xff\xee\x00\x08Adobe\x00" + data[adobe + 2 + length:]
+    header = cyjpeg.info(short)
+    assert header.adobe_transform is None and header.mode == "CMYK"
+    np.testing.assert_array_equal(cyjpeg.decode(short), cyjpeg.decode(data))
+
+
+def test_cmyk_adobe_transform_ycck_on_cmyk_samples():
+    # Transform 2 says YCCK: the same samples are then colour-converted, as libjpeg (and Pillow) do.
+    data = bytearray(cmyk_jpeg())
+    adobe = segment(data, 0xEE)
+    data[adobe + 4 + 11] = 2
+    assert cyjpeg.info(bytes(data)).mode == "YCCK"
+    np.testing.assert_array_equal(cyjpeg.decode(bytes(data)), np.asarray(Image.open(io.BytesIO(bytes(data)))))
+
+
+LIMITED_RUN = r"""
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))        # 1 GiB of address space
+from pathlib import Path
+import cyjpeg
+outcomes = {}
+slowest = 0.0
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    if path.suffix.lower() == ".png":
+        continue
+    data = path.read_bytes()
+    for options in ({}, {"strict": False}, {"strict": False, "scale": 8}, {"mode": "RGB", "orientation": True}):
+        started = time.perf_counter()
+        try:
+            cyjpeg.decode(data, **options)
+            kind = "decoded"
+        except cyjpeg.JpegError as error:
+            kind = type(error).__name__
+            assert str(error)
+        except MemoryError:
+            kind = "MemoryError"
+        slowest = max(slowest, time.perf_counter() - started)
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+    try:
+        cyjpeg.info(data)
+    except cyjpeg.JpegError:
+        pass
+print(json.dumps({"outcomes": outcomes, "slowest": slowest,
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def test_corrupt_truncated_corpus_within_one_gigabyte():
+    # Every file, strict and lenient, full and scaled: JpegError or a decode; never a crash (the child would
+    # die by a signal), a hang (the timeout) or an allocation past 1 GiB (MemoryError under RLIMIT_AS).
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = CORPUS / "corrupt-truncated"
+    if not folder.is_dir():
+        pytest.skip(f"corpus not found at {folder}")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-c", LIMITED_RUN, str(folder)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\ncorrupt-truncated under RLIMIT_AS=1GiB: {report}")
+    assert "MemoryError" not in report["outcomes"]
+    assert sum(report["outcomes"].values()) > 4 * 70
+    assert report["slowest"] < 10
+
+
+def test_huffman_table_with_too_many_short_codes():
+    # Fuzzer find: three codes of length 1 cannot exist; building the lookahead for the third once wrote past
+    # the table. Now refused before any write.
+    data = sample_jpeg()
+    bad_table = b"\xff\xc4\x00\x16\x00" + bytes([3] + [0] * 15) + b"\x00\x01\x02"
+    with pytest.raises(JpegError, match=r"^invalid JPEG: Huffman table at byte 6 has more codes of some length than fit$"):
+        cyjpeg.decode(data[:2] + bad_table + data[2:])
+
+
+MEMORY_RUN = r"""
+import io, resource, sys
+import numpy as np
+from PIL import Image
+import cyjpeg
+pixels = np.random.default_rng(0).integers(0, 256, size=(2000, 1500, 3), dtype=np.uint8)
+buffer = io.BytesIO()
+Image.fromarray(pixels).save(buffer, "JPEG", quality=75, progressive=sys.argv[1] == "progressive")
+data = buffer.getvalue()
+del pixels, buffer
+cyjpeg.decode(data[:1000], strict=False)        # warm up imports and allocator arenas
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = cyjpeg.decode(data)
+growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(out.nbytes // 1024, growth)
+"""
+
+
+@pytest.mark.parametrize("kind", ["sequential", "progressive"])
+def test_decode_memory_is_output_plus_a_few_mcu_rows(kind):
+    # Sequential: the output and a ring of three MCU rows per component. Progressive: plus the coefficient
+    # buffer, 2 bytes per coefficient (4:2:0: 1.5 samples per pixel, so 3 bytes per pixel).
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEMORY_RUN, kind], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    output_kb, growth_kb = map(int, done.stdout.split())
+    allowed = output_kb + 4096 + (output_kb if kind == "progressive" else 0)
+    assert growth_kb <= allowed, f"peak grew {growth_kb} kB decoding a {output_kb} kB image"

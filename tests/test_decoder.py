@@ -1,12 +1,10 @@
 """The baseline decoder against Pillow (libjpeg-turbo) as the oracle.
 
 Synthetic files (encoded by Pillow at awkward sizes and every subsampling it writes) must decode bit-exactly;
-the conformance corpus in ../shared/corpus (skipped when absent) must decode within 45 dB PSNR, and within 2
-per pixel for 4:4:4, 4:2:2, 4:2:0 and grayscale files.
+the corpus headers must read as Pillow reads them. The corpus pixels are compared in test_conformance.py.
 """
 import csv
 import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +15,6 @@ import cyjpeg
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BASELINE_CATEGORIES = ("baseline", "grayscale", "restart", "subsampling-variant", "icc", "exif-orientation", "large")
-EXACT_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "gray")
-
-# Files in those categories whose entropy-coded data is itself damaged. libjpeg conceals the damage with a
-# warning; our decoder is strict (issue 3 adds strict=False), so these must raise JpegError saying why.
-CORRUPT_ENTROPY_DATA = {
-    "pil__hopper_bad_exif.jpg": "invalid Huffman code",
-}
 
 
 def pillow_encode(pixels, **options):
@@ -143,49 +134,8 @@ def corpus_rows(categories):
         return [row for row in csv.DictReader(handle) if row["category"] in categories]
 
 
-def is_supported_sequential(features):
-    parts = [part.strip() for part in features.split(",")]
-    return parts[0] in ("SOF0", "SOF1") and parts[1] == "P8" and parts[2] in ("1c", "3c")
-
-
-def exact_class(features):
-    parts = [part.strip() for part in features.split(",")]
-    return parts[3] if len(parts) > 3 and parts[3] in EXACT_SUBSAMPLINGS else None
-
-
-def test_corpus_matches_pillow():
-    rows = [row for row in corpus_rows(BASELINE_CATEGORIES) if is_supported_sequential(row["features"])]
-    failures, exact, compared = [], 0, 0
-    started = time.perf_counter()
-    for row in rows:
-        path = CORPUS / row["file"]
-        name = path.name
-        data = path.read_bytes()
-        if name in CORRUPT_ENTROPY_DATA:
-            with pytest.raises(cyjpeg.JpegError, match=CORRUPT_ENTROPY_DATA[name]):
-                cyjpeg.decode(data)
-            continue
-        try:
-            ours = cyjpeg.decode(data)
-        except cyjpeg.JpegError as error:
-            failures.append(f"{row['file']} [{row['features']}]: raised {type(error).__name__}: {error}")
-            continue
-        expected = pillow_decode(data, "L" if ours.ndim == 2 else "RGB")
-        compared += 1
-        if ours.shape != expected.shape:
-            failures.append(f"{row['file']}: shape {ours.shape}, Pillow {expected.shape}")
-            continue
-        worst = int(np.abs(ours.astype(np.int16) - expected.astype(np.int16)).max())
-        exact += worst == 0
-        quality = psnr(ours, expected)
-        if quality < 45:
-            failures.append(f"{row['file']} [{row['features']}]: PSNR {quality:.2f} dB < 45")
-        if exact_class(row["features"]) and worst > 2:
-            failures.append(f"{row['file']} [{row['features']}]: max difference {worst} > 2")
-    elapsed = time.perf_counter() - started
-    print(f"\ncorpus: {compared} files compared, {exact} bit-exact with Pillow, {elapsed:.1f} s")
-    assert compared > 0
-    assert not failures, "files that do not match Pillow:\n" + "\n".join(failures)
+# The corpus-wide pixel comparison (every category, damaged files with strict=False, scaled decodes) lives in
+# test_conformance.py.
 
 
 def test_corpus_headers_match_pillow():

@@ -60,6 +60,7 @@ class JpegInfo:
     exif: bytes | None = None
     orientation: int = 1
     comment: bytes | None = None
+    xmp: bytes | None = None
     extra: dict[str, Any] = ...
 
 def encode(
@@ -81,6 +82,13 @@ def encode(
     target_ssim: float | None = None,
     target_psnr: float | None = None,
 ) -> bytes: ...
-def decode(data: Buffer) -> npt.NDArray[np.uint8]: ...
+def decode(
+    data: Buffer,
+    mode: Literal["RGB", "L"] | None = None,
+    scale: Literal[1, 2, 4, 8] = 1,
+    orientation: bool = False,
+    max_pixels: int | None = 178956970,
+    strict: bool = True,
+) -> npt.NDArray[np.uint8]: ...
 def info(data: Buffer) -> JpegInfo: ...
 def quality_tables(quality: int) -> npt.NDArray[np.uint16]: ...

@@ -1,8 +1,9 @@
 """The public functions: argument checking and normalisation around the Cython codec.
 
 This module owns everything that touches user-supplied Python objects (arrays of any layout, PIL images,
-option names) and turns it into the plain C-contiguous arrays and integers the codec modules take. It does no
-pixel work itself beyond the one copy that makes an array contiguous.
+option names) and turns it into the plain C-contiguous arrays and integers the codec modules take. Beyond the
+codec it does only whole-array finishing of a decode, in numpy: the mode conversions defined as Pillow's
+convert() (CMYK -> RGB, RGB -> L) and the EXIF orientation (a transpose/flip view made contiguous).
 """
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from . import _decoder, _encoder
 from ._metadata import marker_segments
 from ._tables import STD_CHROMA_QUANT_TABLE, STD_LUMA_QUANT_TABLE
 from .errors import JpegError
+
+# decode()'s default pixel limit: twice Pillow's Image.MAX_IMAGE_PIXELS (89478485), the size above which
+# Pillow raises DecompressionBombError instead of warning. Pass max_pixels=None for no limit.
+DEFAULT_MAX_PIXELS = _decoder.MAX_PIXELS
+DECODE_MODES = (None, "RGB", "L")
+DECODE_SCALES = (1, 2, 4, 8)
+
+# ITU-R 601-2 luma in 16-bit fixed point, as Pillow's convert("L") computes it (rounded: + 0.5 * 2**16).
+L_FROM_R = 19595  # 0.299 * 2**16
+L_FROM_G = 38470  # 0.587 * 2**16
+L_FROM_B = 7471  # 0.114 * 2**16
 
 # Luma sampling factors (h, v) per subsampling name; chroma is always 1x1.
 SUBSAMPLING_FACTORS = {
@@ -46,8 +58,9 @@ class JpegInfo:
     adobe_transform: int | None = None
     icc_profile: bytes | None = None
     exif: bytes | None = None
-    orientation: int = 1
+    orientation: int = 1  # EXIF (else XMP) orientation as Pillow's getexif() reports it; 1 when absent
     comment: bytes | None = None
+    xmp: bytes | None = None  # the XMP packet of an APP1 segment (Pillow's info["xmp"])
     extra: dict = field(default_factory=dict, repr=False)
 
 
@@ -158,9 +171,85 @@ def encode(
     return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments)
 
 
-def decode(data) -> np.ndarray:
-    """Decode a JPEG to a uint8 array: (H, W, 3) RGB for colour files, (H, W) for grayscale."""
-    return _decoder.decode_image(_as_byte_buffer(data))
+def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=True) -> np.ndarray:
+    """Decode a JPEG to a uint8 array.
+
+    mode: None for the file's own layout, (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
+        the values Pillow's mode "CMYK" holds); "RGB" or "L" convert as Pillow's convert() does.
+    scale: 1, 2, 4 or 8: decode at 1/scale size, ceil(W / scale) x ceil(H / scale), in the DCT domain
+        (what libjpeg does for Pillow's draft()); much faster than decoding and resizing.
+    orientation: apply the EXIF orientation (all 8 cases) as PIL.ImageOps.exif_transpose does.
+    max_pixels: refuse (JpegError) a frame of more than this many pixels before allocating anything; the
+        default is twice Pillow's MAX_IMAGE_PIXELS, where Pillow refuses; None for no limit. Memory used is
+        the output, the unscaled sample planes, and for progressive files 2 bytes per coefficient.
+    strict: True raises JpegError for truncated data or a damaged scan; False returns what was decoded, with
+        the blocks the data does not reach grey, as Pillow does with ImageFile.LOAD_TRUNCATED_IMAGES.
+    """
+    if mode not in DECODE_MODES:
+        raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
+    if isinstance(scale, bool) or scale not in DECODE_SCALES:
+        raise ValueError(f"scale must be one of 1, 2, 4, 8, got {scale!r}")
+    if max_pixels is None:
+        max_pixels = 1 << 62
+    else:
+        max_pixels = _check_int("max_pixels", max_pixels, 1, 1 << 62)
+    buffer = _as_byte_buffer(data)
+    pixels = _decoder.decode_image(buffer, int(scale), max_pixels, bool(strict))
+    if mode is not None:
+        pixels = convert_mode(pixels, mode)
+    if orientation:
+        pixels = apply_orientation(pixels, _decoder.read_header(buffer)["orientation"])
+    return pixels
+
+
+def convert_mode(pixels: np.ndarray, mode: str) -> np.ndarray:
+    """Convert a native decode (L, RGB or CMYK array) to "L" or "RGB" as Pillow's Image.convert does."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if channels == 4:
+        pixels = _cmyk_to_rgb(pixels)
+        channels = 3
+    if mode == "RGB":
+        if channels == 1:
+            return np.repeat(pixels[:, :, None], 3, axis=2)
+        return pixels
+    if channels == 1:
+        return pixels
+    rgb = pixels.astype(np.uint32)
+    luma = rgb[:, :, 0] * L_FROM_R + rgb[:, :, 1] * L_FROM_G + rgb[:, :, 2] * L_FROM_B + 0x8000
+    return (luma >> 16).astype(np.uint8)
+
+
+def _cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
+    # Pillow's cmyk2rgb: channel = 255 - k' - c' * (255 - k') / 255 with its rounded division by 255
+    # (MULDIV255: t = a * b + 128; (t + (t >> 8)) >> 8), clipped at 0.
+    values = cmyk.astype(np.int32)
+    not_k = 255 - values[:, :, 3:4]
+    product = values[:, :, :3] * not_k + 128
+    rgb = not_k - ((product + (product >> 8)) >> 8)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+# EXIF orientation (TIFF 6.0 tag 274) -> how to make the stored pixels upright, as exif_transpose does:
+# 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90 counter-clockwise.
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Return `pixels` turned upright for an EXIF orientation value (1..8; anything else leaves them)."""
+    if orientation == 2:
+        view = pixels[:, ::-1]
+    elif orientation == 3:
+        view = pixels[::-1, ::-1]
+    elif orientation == 4:
+        view = pixels[::-1]
+    elif orientation == 5:
+        view = pixels.swapaxes(0, 1)
+    elif orientation == 6:
+        view = pixels.swapaxes(0, 1)[:, ::-1]
+    elif orientation == 7:
+        view = pixels.swapaxes(0, 1)[::-1, ::-1]
+    elif orientation == 8:
+        view = pixels.swapaxes(0, 1)[::-1]
+    else:
+        return pixels
+    return np.ascontiguousarray(view)
 
 
 def info(data) -> JpegInfo:

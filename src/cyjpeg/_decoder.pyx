@@ -1,33 +1,39 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The JPEG decoder: marker parsing into plain frame/scan structs, and the scan loop.
+"""The JPEG decoder: marker parsing into plain frame/scan structs, and the scan loops.
 
 Owns: reading the marker segments (T.81 B.2 and B.3: SOF, DHT, DQT, DRI, SOS, APPn, COM, EOI) into a
 per-call DecoderState; the sequential scan loop (T.81 F.2: MCUs, restart intervals, interleaved and
 non-interleaved scans) that feeds each block through the Huffman decoder and the inverse DCT into one
-sample plane per component; and the hand-off of finished rows to upsampling and colour conversion.
+sample plane per component; the progressive scan loop (T.81 G.1.2) that fills a quantized coefficient
+buffer per component, inverse-transformed into the same planes after the last scan; scaled output (the
+reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg-turbo chooses them); the
+lenient mode (strict=False) that greys out what the data does not reach; and the hand-off of finished rows
+to upsampling and colour conversion (YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
 The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
 (bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows).
 
 Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
 returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
-Not yet (issue 3): progressive and arithmetic scans, 4-component files, 12-bit samples, scaled decoding.
-Progressive will add a coefficient buffer filled by its scans and IDCT'd into the same planes at the end;
-nothing below needs to change for that except new scan routines.
+Not supported (UnsupportedJpegError): arithmetic coding, lossless and hierarchical frames, 12-bit samples,
+2-component frames, DNL.
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdio cimport snprintf
+
+import re
 
 import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
-from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
-                              HUFF_TABLE_OVERFULL, HUFF_DC_RANGE)
-from cyjpeg._idct cimport idct_islow, idct_dc_only
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
+                              HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
+                              prog_ac_first, prog_ac_refine)
+from cyjpeg._idct cimport idct_scaled
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
-                               upsample_replicate, ycc_to_rgb_row, interleave_row,
-                               ColourTables, colour_tables_init)
+                               upsample_replicate, ycc_to_rgb_row, interleave_row, ycck_to_inverted_cmyk_row,
+                               interleave_inverted_row, ColourTables, colour_tables_init)
 from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS,
                              STD_DC_CHROMA_VALS, STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS,
                              STD_AC_CHROMA_VALS)
@@ -37,8 +43,12 @@ from cyjpeg.errors import JpegError, UnsupportedJpegError
 cdef ColourTables COLOUR_TABLES
 colour_tables_init(&COLOUR_TABLES)
 
-# Pixel count above which a frame is refused before anything is allocated (issue 3 makes it an argument).
-MAX_PIXELS = 1 << 28
+# Default pixel limit, checked before anything is allocated: twice Pillow's Image.MAX_IMAGE_PIXELS
+# (89478485, about 0.25 GiB of 24-bit pixels / 3), which is where Pillow raises DecompressionBombError.
+MAX_PIXELS = 2 * 89478485
+# Scans per image. Each scan walks every block of its components, so a file of many tiny scans costs time in
+# proportion to scans x pixels; real progressive files have about 10 (libjpeg's scripts) and never near this.
+MAX_SCANS = 1000
 
 cdef enum:
     MAX_COMPONENTS = 4
@@ -87,12 +97,17 @@ ctypedef struct Component:
     int sample_w, sample_h   # samples that hold image data: ceil(X * h / hmax), ceil(Y * v / vmax) (A.1.1)
     int blocks_w, blocks_h   # blocks a non-interleaved scan codes: ceil(sample_w / 8), ceil(sample_h / 8)
     Py_ssize_t stride        # plane row length: every block of every MCU, mcus_x * h * 8
-    int plane_rows           # mcus_y * v * 8
+    int plane_rows           # rows allocated: mcus_y * v * block_size, or a ring of 3 MCU rows (see setup_frame)
     uint8_t* plane
     int scanned              # a scan has delivered this component
-    int h_ratio, v_ratio     # hmax / h, vmax / v (integral; others are refused)
+    int h_ratio, v_ratio     # upsampling factors to the output: hmax / h, vmax / v unscaled (integral)
     int upsample
     uint8_t* row_buffer      # one full-width upsampled row
+    int block_size           # output samples per block side: 8, or 4/2/1 when decoding scaled
+    int16_t* coef            # progressive: quantized coefficients, coef_blocks_w x coef_blocks_h blocks of 64
+    int coef_blocks_w, coef_blocks_h
+    int quant_latched        # qtable holds the table in force at the component's first scan (as libjpeg)
+    uint16_t qtable[64]
 
 
 ctypedef struct Frame:
@@ -101,6 +116,9 @@ ctypedef struct Frame:
     int width, height, ncomp
     int hmax, vmax
     int mcus_x, mcus_y       # MCUs of an interleaved scan (T.81 A.2.4)
+    int progressive          # SOF2
+    int out_w, out_h         # output size: ceil(width / scale) x ceil(height / scale)
+    int scale_bs             # 8 / scale: the smallest block size of any component
     Component comp[MAX_COMPONENTS]
 
 
@@ -108,6 +126,7 @@ ctypedef struct Scan:
     int ncomp
     int comp_index[MAX_COMPONENTS]   # frame component of each scan component, in scan order
     int ss, se, ah, al
+    size_t at                        # byte offset of the SOS marker, for messages
 
 
 ctypedef struct DecoderState:
@@ -118,8 +137,11 @@ ctypedef struct DecoderState:
     uint16_t quant[4][64]            # natural order
     int quant_defined[4]
     int restart_interval
-    int transform                    # 1: YCbCr -> RGB; 0: components are already R, G, B
-    int strict                       # 1: running out of scan data is an error (issue 3 adds strict=False)
+    int transform                    # 3 components: 1 YCbCr -> RGB, 0 already R, G, B; 4: 1 YCCK, 0 CMYK
+    int strict                       # 1: truncated data or a bad code is an error; 0: grey out the rest
+    int dead                         # strict=False: the data ran out or broke; later blocks stay grey
+    int eob_run                      # progressive AC scans: blocks left in the current EOB run
+    signed char coef_bits[MAX_COMPONENTS][64]   # progressive: Al of the last scan of each coefficient, -1 none
     uint16_t* colsum                 # scratch for 2-D upsampling
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
@@ -313,6 +335,7 @@ cdef int parse_sos(DecoderState* st, const uint8_t* data, size_t seg, size_t len
     if length < 3:
         raise JpegError(f"invalid JPEG: SOS segment at byte {at} is too short")
     ns = data[seg + 2]
+    scan.at = at
     if length != 6 + 2 * ns:
         raise JpegError(f"invalid JPEG: SOS segment at byte {at} has length {length} but {ns} components need {6 + 2 * ns}")
     if ns < 1 or ns > st.frame.ncomp:
@@ -349,10 +372,12 @@ cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, di
     if meta is None:
         return 0
     if marker == M_COM:
-        meta["comment"] = (meta.get("comment") or b"") + (<const char*>data)[start:end]
+        meta["comment"] = (<const char*>data)[start:end]      # as Pillow's info["comment"]: the last COM
         return 0
     payload = (<const char*>data)[start:end]
-    if marker == M_APP0 and payload[:5] == b"JFIF\x00" and n >= 12 and meta.get("jfif_version") is None:
+    if marker == M_APP0 and payload[:5] == b"JFIF\x00":
+        meta["_saw_jfif"] = True              # libjpeg's test for "the components are YCbCr"
+    if marker == M_APP0 and payload[:4] == b"JFIF" and n >= 12 and meta.get("jfif_version") is None:
         meta["jfif_version"] = (payload[5], payload[6])
         meta["density"] = ((payload[8] << 8) | payload[9], (payload[10] << 8) | payload[11], payload[7])
     elif marker == M_APP14 and payload[:5] == b"Adobe" and n >= 12:
@@ -360,6 +385,8 @@ cdef int parse_app(const uint8_t* data, size_t start, size_t end, int marker, di
     elif marker == M_APP1 and payload[:6] == b"Exif\x00\x00":
         # As Pillow's info["exif"]: the first segment with its "Exif\0\0" prefix, later ones appended bare.
         meta["exif"] = payload if meta.get("exif") is None else meta["exif"] + payload[6:]
+    elif marker == M_APP1 and payload[:29] == b"http://ns.adobe.com/xap/1.0/\x00":
+        meta["xmp"] = payload[29:]            # as Pillow's info["xmp"]: the last XMP packet
     elif marker == M_APP2 and payload[:12] == b"ICC_PROFILE\x00" and n >= 14 and "sof" not in meta:
         # ICC.1 B.4: chunks carry (sequence number, chunk count). Like Pillow, only chunks before the frame
         # header count, and a profile with a missing chunk is dropped.
@@ -371,12 +398,19 @@ cdef dict finish_meta(DecoderState* st, dict meta):
     # Turn the frame and the collected segments into read_header's dict.
     cdef Frame* frame = &st.frame
     cdef int i
+    meta.pop("_saw_jfif", None)
     chunks = meta.pop("_icc_chunks", None)
     if chunks:
-        chunks.sort(key=lambda chunk: chunk[0])
+        # Reassembled in sequence-number order; the count every chunk declares must be the number of chunks
+        # found (as Pillow checks it), else the profile is incomplete and dropped.
+        chunks.sort()
         meta["icc_profile"] = b"".join(c[2] for c in chunks) if chunks[0][1] == len(chunks) else None
-    if meta.get("exif") is not None:
-        meta["orientation"] = exif_orientation(meta["exif"])
+    # The orientation as Pillow's getexif() finds it: the EXIF tag, else an XMP tiff:Orientation, else 1.
+    orientation = exif_orientation(meta["exif"]) if meta.get("exif") is not None else None
+    if orientation is None and meta.get("xmp"):
+        found = re.search(rb'tiff:Orientation(="|>)([0-9])', meta["xmp"])
+        orientation = int(found[2]) if found else None
+    meta["orientation"] = orientation if orientation is not None else 1
     sampling = [(frame.comp[i].h, frame.comp[i].v) for i in range(frame.ncomp)]
     meta.update(
         width=frame.width,
@@ -415,7 +449,7 @@ cdef str colour_mode(DecoderState* st, dict meta):
 cdef int ycc_transform(DecoderState* st, dict meta):
     # 1 when three components hold YCbCr that must be converted, 0 when they already are R, G, B.
     cdef Frame* frame = &st.frame
-    if meta.get("jfif_version") is not None:
+    if meta.get("_saw_jfif"):
         return 1
     transform = meta.get("adobe_transform")
     if transform is not None:
@@ -426,14 +460,15 @@ cdef int ycc_transform(DecoderState* st, dict meta):
 
 
 def exif_orientation(exif):
-    """The Orientation tag (0x0112) of IFD0 in an APP1 Exif payload, 1 when absent or unreadable."""
+    """The Orientation tag (0x0112) of IFD0 in an APP1 Exif payload as stored (Pillow reports values outside
+    1..8 as they are; they leave the pixels unchanged), None when absent."""
     tiff = exif[6:]
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return 1
+        return None
     order = "little" if tiff[:2] == b"II" else "big"
     ifd = int.from_bytes(tiff[4:8], order)
     if ifd + 2 > len(tiff):
-        return 1
+        return None
     count = int.from_bytes(tiff[ifd:ifd + 2], order)
     for i in range(count):
         entry = ifd + 2 + 12 * i
@@ -441,8 +476,8 @@ def exif_orientation(exif):
             break
         if int.from_bytes(tiff[entry:entry + 2], order) == 0x0112:
             value = int.from_bytes(tiff[entry + 8:entry + 10], order)
-            return value if 1 <= value <= 8 else 1
-    return 1
+            return value
+    return None
 
 
 cdef size_t parse_to_first_scan(DecoderState* st, const uint8_t[::1] data, dict meta, Scan* scan, int* marker) except? 0:
@@ -478,7 +513,7 @@ def read_header(const uint8_t[::1] data):
 # ----------------------------------------------------------------------------------------------------------
 # Frame set-up (with the GIL): checks, geometry, allocation
 
-cdef int check_supported(DecoderState* st) except -1:
+cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
     cdef Frame* frame = &st.frame
     cdef int sof = frame.sof
     if sof in (0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF):
@@ -487,25 +522,32 @@ cdef int check_supported(DecoderState* st) except -1:
         raise UnsupportedJpegError(f"arithmetic-coded JPEG (SOF{sof - 0xC0}) is not supported")
     if sof == 0xC3:
         raise UnsupportedJpegError("lossless JPEG (SOF3) is not supported")
-    if sof == 0xC2:
-        raise UnsupportedJpegError("progressive JPEG (SOF2) is not supported yet")
     if frame.precision != 8:
         raise UnsupportedJpegError(f"{frame.precision}-bit JPEG samples are not supported (only 8-bit)")
-    if frame.ncomp not in (1, 3):
-        raise UnsupportedJpegError(f"JPEG files with {frame.ncomp} components are not supported yet (1 or 3)")
-    if <long long>frame.width * frame.height > MAX_PIXELS:
-        raise JpegError(f"image is too large: {frame.width}x{frame.height} is more than {MAX_PIXELS} pixels")
+    if frame.ncomp not in (1, 3, 4):
+        raise UnsupportedJpegError(f"JPEG files with {frame.ncomp} components are not supported (1, 3 or 4)")
+    if <long long>frame.width * frame.height > max_pixels:
+        raise JpegError(f"image is too large: {frame.width}x{frame.height} is more than {max_pixels} pixels "
+                        "(max_pixels)")
+    frame.progressive = sof == 0xC2
     return 0
 
 
-cdef int setup_frame(DecoderState* st) except -1:
+cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -1:
     # T.81 A.1.1 and A.2.4: component dimensions, MCU counts; then the planes and row buffers.
+    # Scaled output (libjpeg's scale_num / scale_denom = 1 / scale): every component starts at 8 / scale
+    # samples per block side and, like libjpeg-turbo's jdmaster.c, a subsampled component takes a larger
+    # block size while that still divides evenly, so 4:2:0 chroma at scale 2 is decoded 8x8 and needs no
+    # upsampling at all.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int i
-    cdef size_t plane_bytes
+    cdef int i, bs
+    cdef size_t plane_bytes, coef_count
     frame.mcus_x = (frame.width + 8 * frame.hmax - 1) // (8 * frame.hmax)
     frame.mcus_y = (frame.height + 8 * frame.vmax - 1) // (8 * frame.vmax)
+    frame.scale_bs = 8 // scale
+    frame.out_w = (frame.width * frame.scale_bs + 7) // 8
+    frame.out_h = (frame.height * frame.scale_bs + 7) // 8
     st.colsum = <uint16_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(uint16_t))
     if st.colsum == NULL:
         raise MemoryError()
@@ -514,29 +556,56 @@ cdef int setup_frame(DecoderState* st) except -1:
         if frame.hmax % comp.h or frame.vmax % comp.v:
             raise UnsupportedJpegError(f"component {comp.id} has sampling factors {comp.h}x{comp.v}, a "
                                        f"non-integral fraction of {frame.hmax}x{frame.vmax} (libjpeg refuses these too)")
-        comp.h_ratio = frame.hmax // comp.h
-        comp.v_ratio = frame.vmax // comp.v
-        comp.sample_w = (frame.width * comp.h + frame.hmax - 1) // frame.hmax
-        comp.sample_h = (frame.height * comp.v + frame.vmax - 1) // frame.vmax
-        comp.blocks_w = (comp.sample_w + 7) // 8
-        comp.blocks_h = (comp.sample_h + 7) // 8
-        comp.stride = frame.mcus_x * comp.h * 8
-        comp.plane_rows = frame.mcus_y * comp.v * 8
+        bs = frame.scale_bs
+        while (bs < 8 and (frame.hmax * frame.scale_bs) % (comp.h * bs * 2) == 0
+               and (frame.vmax * frame.scale_bs) % (comp.v * bs * 2) == 0):
+            bs *= 2
+        comp.block_size = bs
+        comp.h_ratio = (frame.hmax * frame.scale_bs) // (comp.h * bs)
+        comp.v_ratio = (frame.vmax * frame.scale_bs) // (comp.v * bs)
+        # Unscaled: ceil(X * h / hmax) (A.1.1); scaled, libjpeg's downsampled_width at the block size.
+        comp.sample_w = (<long long>frame.width * comp.h * bs + frame.hmax * 8 - 1) // (frame.hmax * 8)
+        comp.sample_h = (<long long>frame.height * comp.v * bs + frame.vmax * 8 - 1) // (frame.vmax * 8)
+        # The blocks a non-interleaved scan codes depend on the unscaled size only.
+        comp.blocks_w = ((frame.width * comp.h + frame.hmax - 1) // frame.hmax + 7) // 8
+        comp.blocks_h = ((frame.height * comp.v + frame.vmax - 1) // frame.vmax + 7) // 8
+        comp.stride = frame.mcus_x * comp.h * bs
+        # Memory: when the first scan is sequential and interleaves every component (nearly every baseline
+        # file) and for progressive files (whose coefficient buffer holds the whole image), rows are converted
+        # to output one MCU row behind the decoding, so the plane is a ring of 3 MCU rows (the row being
+        # written, the one before it that fancy upsampling still reads, and one spare) and memory is the output
+        # plus a few MCU rows. Non-interleaved sequential files need the whole plane, as libjpeg's buffer.
+        comp.plane_rows = frame.mcus_y * comp.v * bs
+        if (frame.progressive or first_scan_ncomp == frame.ncomp) and frame.mcus_y > 3:
+            comp.plane_rows = 3 * comp.v * bs
+        # libjpeg-turbo's jinit_upsampler: triangle filters only when blocks are larger than 1 sample.
         if comp.h_ratio == 1 and comp.v_ratio == 1:
             comp.upsample = UPSAMPLE_NONE
-        elif comp.h_ratio == 2 and comp.v_ratio == 1 and comp.sample_w > 2:
+        elif frame.scale_bs > 1 and comp.h_ratio == 2 and comp.v_ratio == 1 and comp.sample_w > 2:
             comp.upsample = UPSAMPLE_H2V1_FANCY
-        elif comp.h_ratio == 2 and comp.v_ratio == 2 and comp.sample_w > 2:
+        elif frame.scale_bs > 1 and comp.h_ratio == 2 and comp.v_ratio == 2 and comp.sample_w > 2:
             comp.upsample = UPSAMPLE_H2V2_FANCY
-        elif comp.h_ratio == 1 and comp.v_ratio == 2:
+        elif frame.scale_bs > 1 and comp.h_ratio == 1 and comp.v_ratio == 2:
             comp.upsample = UPSAMPLE_H1V2_FANCY
         else:
             comp.upsample = UPSAMPLE_REPLICATE
         plane_bytes = <size_t>comp.stride * comp.plane_rows
-        comp.plane = <uint8_t*>calloc(plane_bytes, 1)
+        comp.plane = <uint8_t*>malloc(plane_bytes)
         comp.row_buffer = <uint8_t*>calloc(comp.stride * comp.h_ratio + 64, 1)
         if comp.plane == NULL or comp.row_buffer == NULL:
             raise MemoryError()
+        # Never-decoded samples read as 128, what an all-zero block gives (T.81 A.3.1 level shift).
+        memset(comp.plane, 128, plane_bytes)
+        if frame.progressive:
+            # The coefficient buffer: int16 per coefficient for every block of every MCU (counted in the
+            # memory bound: 2 bytes x 64 per block, about 2 bytes per sample).
+            comp.coef_blocks_w = frame.mcus_x * comp.h
+            comp.coef_blocks_h = frame.mcus_y * comp.v
+            coef_count = <size_t>comp.coef_blocks_w * comp.coef_blocks_h * 64
+            comp.coef = <int16_t*>calloc(coef_count, sizeof(int16_t))
+            if comp.coef == NULL:
+                raise MemoryError()
+    memset(st.coef_bits, -1, sizeof(st.coef_bits))
     return 0
 
 
@@ -547,6 +616,7 @@ cdef void free_state(DecoderState* st) noexcept:
     for i in range(MAX_COMPONENTS):
         free(st.frame.comp[i].plane)
         free(st.frame.comp[i].row_buffer)
+        free(st.frame.comp[i].coef)
     free(st.colsum)
     free(st)
 
@@ -554,14 +624,19 @@ cdef void free_state(DecoderState* st) noexcept:
 # ----------------------------------------------------------------------------------------------------------
 # Rows out: upsampling and colour conversion (no GIL)
 
+cdef inline uint8_t* plane_row(Component* comp, int row) noexcept nogil:
+    # Sample row `row` of a component's plane; the plane may be a ring of whole MCU rows (plane_rows divides
+    # the MCU row height evenly), in which case rows wrap.
+    return comp.plane + (row % comp.plane_rows) * comp.stride
+
 cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int y) noexcept nogil:
     # Row y of the output image for one component, at full resolution.
     cdef int src_y, far_y
     cdef const uint8_t* src
     if comp.upsample == UPSAMPLE_NONE:
-        return comp.plane + y * comp.stride
+        return plane_row(comp, y)
     if comp.upsample == UPSAMPLE_H2V1_FANCY:
-        upsample_h2v1_fancy(comp.plane + y * comp.stride, comp.sample_w, comp.row_buffer)
+        upsample_h2v1_fancy(plane_row(comp, y), comp.sample_w, comp.row_buffer)
         return comp.row_buffer
     if comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY:
         # The nearer source row and, for the upper row of each pair, the one above, else the one below;
@@ -573,13 +648,13 @@ cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int 
         if far_y > comp.sample_h - 1:
             far_y = comp.sample_h - 1
         if comp.upsample == UPSAMPLE_H2V2_FANCY:
-            upsample_h2v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+            upsample_h2v2_fancy(plane_row(comp, src_y), plane_row(comp, far_y),
                                 comp.sample_w, st.colsum, comp.row_buffer)
         else:
-            upsample_h1v2_fancy(comp.plane + src_y * comp.stride, comp.plane + far_y * comp.stride,
+            upsample_h1v2_fancy(plane_row(comp, src_y), plane_row(comp, far_y),
                                 comp.sample_w, 1 if (y & 1) == 0 else 2, comp.row_buffer)
         return comp.row_buffer
-    src = comp.plane + (y // comp.v_ratio) * comp.stride
+    src = plane_row(comp, y // comp.v_ratio)
     if comp.h_ratio == 1:
         return src
     upsample_replicate(src, comp.sample_w, comp.h_ratio, comp.row_buffer)
@@ -593,27 +668,34 @@ cdef void convert_rows(DecoderState* st, int y_end) noexcept nogil:
     cdef const uint8_t* row0
     cdef const uint8_t* row1
     cdef const uint8_t* row2
+    cdef const uint8_t* row3
     cdef uint8_t* out
-    if y_end > frame.height:
-        y_end = frame.height
+    if y_end > frame.out_h:
+        y_end = frame.out_h
     for y in range(st.rows_done, y_end):
         out = st.out + y * st.out_stride
         if frame.ncomp == 1:
-            memcpy(out, frame.comp[0].plane + y * frame.comp[0].stride, frame.width)
+            memcpy(out, plane_row(&frame.comp[0], y), frame.out_w)
             continue
         row0 = component_row(st, &frame.comp[0], y)
         row1 = component_row(st, &frame.comp[1], y)
         row2 = component_row(st, &frame.comp[2], y)
-        if st.transform:
-            ycc_to_rgb_row(&COLOUR_TABLES, row0, row1, row2, out, frame.width)
+        if frame.ncomp == 4:
+            row3 = component_row(st, &frame.comp[3], y)
+            if st.transform:
+                ycck_to_inverted_cmyk_row(&COLOUR_TABLES, row0, row1, row2, row3, out, frame.out_w)
+            else:
+                interleave_inverted_row(row0, row1, row2, row3, out, frame.out_w)
+        elif st.transform:
+            ycc_to_rgb_row(&COLOUR_TABLES, row0, row1, row2, out, frame.out_w)
         else:
-            interleave_row(row0, row1, row2, out, frame.width)
+            interleave_row(row0, row1, row2, out, frame.out_w)
     if y_end > st.rows_done:
         st.rows_done = y_end
 
 
 # ----------------------------------------------------------------------------------------------------------
-# The sequential scan (no GIL)
+# The scans (no GIL)
 
 cdef inline size_t bit_position(BitReader* br) noexcept nogil:
     # Approximate byte offset of the next unread bit (stuffed bytes make it approximate), for messages.
@@ -631,6 +713,9 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
     # for the next boundary and the interval comes out as libjpeg makes it: its first MCU decoded from zero
     # bits, the rest empty), anything else is taken as the expected one.
     cdef int marker, distance
+    # libjpeg decodes the first MCU of a lost interval from zero bits only while its "insufficient data" flag
+    # is clear; after a lost or broken interval it stays set and the whole interval comes out empty.
+    cdef int was_lost = lost_interval[0]
     br_reset_bits(br)
     lost_interval[0] = 0
     while True:
@@ -643,14 +728,24 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
                      <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
             return STATUS_CORRUPT
         if marker < M_RST0 or marker > M_RST7:
-            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
-                     "scan after MCU %lld of %lld (expecting restart marker RST%d)",
-                     marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
-            return STATUS_CORRUPT
+            if st.strict:
+                snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
+                         "scan after MCU %lld of %lld (expecting restart marker RST%d)",
+                         marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+                return STATUS_CORRUPT
+            if marker < 0xC0:
+                # strict=False, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
+                br.pos = br.marker_pos + 2
+                br.stopped = 0
+                br.marker = 0
+                continue
+            # A real marker (the next scan, EOI...): the rest of the scan has no data and comes out empty.
+            lost_interval[0] = 1 if was_lost else 2
+            return STATUS_OK
         distance = (marker - M_RST0 - expected_rst[0]) & 7
         if distance == 1 or distance == 2:
             # The expected marker is missing: leave this one for the next boundary.
-            lost_interval[0] = 2
+            lost_interval[0] = 1 if was_lost else 2
             expected_rst[0] = (expected_rst[0] + 1) & 7
             return STATUS_OK
         # Consume the marker; an earlier one (distance 6 or 7) means look further.
@@ -663,10 +758,54 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
         return STATUS_OK
 
 
+cdef int truncation_message(DecoderState* st, BitReader* br, long long mcu, long long total) noexcept nogil:
+    if br.marker == 0:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: scan data ends at byte %llu "
+                 "(in MCU %lld of %lld)", <unsigned long long>br.marker_pos, mcu, total)
+    else:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu "
+                 "interrupts the scan data (in MCU %lld of %lld)", br.marker,
+                 <unsigned long long>br.marker_pos, mcu, total)
+    return STATUS_CORRUPT
+
+
+cdef int entropy_message(DecoderState* st, BitReader* br, int result, int comp_id, long long mcu,
+                         long long total) noexcept nogil:
+    if result == HUFF_DC_RANGE:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
+                 "range near byte %llu (component %d, MCU %lld)",
+                 <unsigned long long>bit_position(br), comp_id, mcu)
+    else:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
+                 "byte %llu (component %d, MCU %lld of %lld)",
+                 <unsigned long long>bit_position(br), comp_id, mcu, total)
+    return STATUS_CORRUPT
+
+
+cdef int scan_mcus(DecoderState* st, Scan* scan, Component** comps, int* mcus_w, int* mcus_h) noexcept nogil:
+    # The MCU grid of a scan: one block per MCU when non-interleaved (A.2.2), else the frame's (A.2.3).
+    cdef int i, blocks = 0
+    if scan.ncomp == 1:
+        mcus_w[0] = comps[0].blocks_w
+        mcus_h[0] = comps[0].blocks_h
+        return STATUS_OK
+    mcus_w[0] = st.frame.mcus_x
+    mcus_h[0] = st.frame.mcus_y
+    for i in range(scan.ncomp):
+        blocks += comps[i].h * comps[i].v
+    if blocks > 10:
+        # T.81 B.2.3: an interleaved MCU holds at most 10 blocks.
+        snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an interleaved MCU of %d blocks (T.81 allows 10)", blocks)
+        return STATUS_CORRUPT
+    return STATUS_OK
+
+
 cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
                                 size_t* pos_io) noexcept nogil:
     # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
     # MCU holds h x v blocks of each component (A.2.3), a non-interleaved one a single block (A.2.2).
+    # strict=False: once the data runs out or breaks, the rest of the scan's blocks are decoded as all-zero
+    # (grey), as libjpeg does after "premature end of data".
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef Component* comps[MAX_COMPONENTS]
@@ -676,7 +815,7 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
     cdef BitReader br
     cdef BitReader zero_bits       # a reader that only yields zeros, for the first MCU of a lost interval
     cdef int16_t coef[64]
-    cdef int i, ci, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready, bs
     cdef int ri = st.restart_interval, left_in_interval
     cdef long long mcu = 0, total
     cdef bint covers_frame = scan.ncomp == frame.ncomp
@@ -690,43 +829,45 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
         quants[i] = &st.quant[comp.quant_id][0]
         comp.dc_pred = 0
         comp.scanned = 1
-    if scan.ncomp == 1:
-        mcus_w = comps[0].blocks_w
-        mcus_h = comps[0].blocks_h
-    else:
-        mcus_w = frame.mcus_x
-        mcus_h = frame.mcus_y
-        # T.81 B.2.3: an interleaved MCU holds at most 10 blocks.
-        result = 0
-        for i in range(scan.ncomp):
-            result += comps[i].h * comps[i].v
-        if result > 10:
-            snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an interleaved MCU of %d blocks (T.81 allows 10)", result)
-            return STATUS_CORRUPT
+    if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
+        return STATUS_CORRUPT
     total = <long long>mcus_w * mcus_h
+    st.dead = 0
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
     for my in range(mcus_h):
         for mx in range(mcus_w):
-            if ri:
+            if ri and not st.dead:
                 if left_in_interval == 0:
                     result = restart(st, &br, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        return result
+                        if st.strict:
+                            return result
+                        st.dead = 1
                     for i in range(scan.ncomp):
                         comps[i].dc_pred = 0
                     left_in_interval = ri
                 left_in_interval -= 1
             for i in range(scan.ncomp):
                 comp = comps[i]
+                bs = comp.block_size
                 for by in range(comp.v if scan.ncomp > 1 else 1):
                     for bx in range(comp.h if scan.ncomp > 1 else 1):
                         if scan.ncomp > 1:
-                            dest = comp.plane + ((my * comp.v + by) * 8) * comp.stride + (mx * comp.h + bx) * 8
+                            dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                         else:
-                            dest = comp.plane + (my * 8) * comp.stride + mx * 8
-                        memset(coef, 0, sizeof(coef))
-                        if lost == 2:
+                            dest = plane_row(comp, my * bs) + mx * bs
+                        if bs == 1 and not lost and not st.dead:
+                            # 1/8 scale: only the DC term is needed (idct_1x1 reads coef[0] alone), so the AC
+                            # values are skipped unwritten.
+                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        else:
+                            memset(coef, 0, sizeof(coef))
+                        if bs == 1 and not lost and not st.dead:
+                            pass
+                        elif st.dead:
+                            result = 1
+                        elif lost == 2:
                             br_init(&zero_bits, data, size, size)
                             zero_bits.stopped = 1
                             result = huff_decode_block(&zero_bits, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
@@ -735,39 +876,37 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
                         else:
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
                         if result < 0:
-                            if result == HUFF_DC_RANGE:
-                                snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
-                                         "range near byte %llu (component %d, MCU %lld)",
-                                         <unsigned long long>bit_position(&br), comp.id, mcu)
+                            entropy_message(st, &br, result, comp.id, mcu, total)
+                            if st.strict:
+                                return STATUS_CORRUPT
+                            if ri:
+                                lost = 1
                             else:
-                                snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
-                                         "byte %llu (component %d, MCU %lld of %lld)",
-                                         <unsigned long long>bit_position(&br), comp.id, mcu, total)
-                            return STATUS_CORRUPT
-                        if result == 1:
-                            idct_dc_only(coef, quants[i], dest, comp.stride)
-                        else:
-                            idct_islow(coef, quants[i], dest, comp.stride)
+                                st.dead = 1
+                            memset(coef, 0, sizeof(coef))
+                            result = 1
+                        idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
             if lost == 2:
                 lost = 1
-            if br_overrun(&br) and not lost:
-                if br.marker == 0:
-                    snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: scan data ends at byte %llu "
-                             "(in MCU %lld of %lld)", <unsigned long long>br.marker_pos, mcu, total)
+            if not st.dead and not lost and br_overrun(&br):
+                truncation_message(st, &br, mcu, total)
+                if st.strict:
+                    return STATUS_CORRUPT
+                # libjpeg keeps the MCU decoded from the zero padding and greys out the ones after it, up to
+                # the next restart marker (where decoding resumes) or the end of the scan.
+                if ri:
+                    lost = 1
                 else:
-                    snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu "
-                             "interrupts the scan data (in MCU %lld of %lld)", br.marker,
-                             <unsigned long long>br.marker_pos, mcu, total)
-                return STATUS_CORRUPT
+                    st.dead = 1
             mcu += 1
         if covers_frame:
             # Rows whose samples (and the one row of context below that fancy upsampling reads) are complete.
             if frame.ncomp == 1:
-                ready = (my + 1) * 8
+                ready = (my + 1) * comps[0].block_size
             else:
-                ready = (my + 1) * 8 * frame.vmax - frame.vmax
+                ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
             if my == mcus_h - 1:
-                ready = frame.height
+                ready = frame.out_h
             convert_rows(st, ready)
     # Leave pos at the marker that ends the scan (skipping padding and any garbage before it).
     if not br.stopped:
@@ -776,79 +915,300 @@ cdef int decode_sequential_scan(DecoderState* st, Scan* scan, const uint8_t* dat
     return STATUS_OK
 
 
-def decode_image(const uint8_t[::1] data):
-    """Decode a baseline or extended-sequential Huffman JPEG to (H, W, 3) RGB or (H, W) grayscale uint8."""
-    cdef DecoderState* st = <DecoderState*>calloc(1, sizeof(DecoderState))
+cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
+                                 size_t* pos_io) noexcept nogil:
+    # T.81 G.1.2: one progressive scan into the coefficient buffers. DC scans (Ss = 0) may interleave
+    # components, AC scans (Ss > 0) code one component; Ah = 0 is a first scan, Ah > 0 a refinement.
+    # The MCU walk, restart intervals and lost-marker handling are those of the sequential scan.
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef HuffTable* dc_tables[MAX_COMPONENTS]
+    cdef HuffTable* ac_tables[MAX_COMPONENTS]
+    cdef BitReader br
+    cdef BitReader zero_bits
+    cdef BitReader* reader
+    cdef int16_t* block
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
+    cdef int ri = st.restart_interval, left_in_interval, block_x, block_y
+    cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
+    cdef long long mcu = 0, total
+
+    for i in range(scan.ncomp):
+        comp = &frame.comp[scan.comp_index[i]]
+        comps[i] = comp
+        dc_tables[i] = &st.dc_tables[comp.dc_table]
+        ac_tables[i] = &st.ac_tables[comp.ac_table]
+        comp.dc_pred = 0
+        comp.scanned = 1
+    if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
+        return STATUS_CORRUPT
+    total = <long long>mcus_w * mcus_h
+    st.eob_run = 0
+    st.dead = 0
+    br_init(&br, data, pos_io[0], size)
+    left_in_interval = ri
+    for my in range(mcus_h):
+        if st.dead:
+            break
+        for mx in range(mcus_w):
+            if ri:
+                if left_in_interval == 0:
+                    if st.eob_run > 0 and st.strict:
+                        snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past "
+                                 "the restart interval ending at MCU %lld of %lld (scan at byte %llu)",
+                                 st.eob_run, mcu, total, <unsigned long long>scan.at)
+                        return STATUS_CORRUPT
+                    result = restart(st, &br, &expected_rst, &lost, mcu, total)
+                    if result != STATUS_OK:
+                        if st.strict:
+                            return result
+                        st.dead = 1
+                        break
+                    for i in range(scan.ncomp):
+                        comps[i].dc_pred = 0
+                    st.eob_run = 0
+                    left_in_interval = ri
+                left_in_interval -= 1
+            if lost == 1:
+                mcu += 1           # a lost or broken interval: nothing to read until the next marker
+                continue
+            reader = &br
+            if lost == 2:
+                br_init(&zero_bits, data, size, size)
+                zero_bits.stopped = 1
+                reader = &zero_bits
+            for i in range(scan.ncomp):
+                comp = comps[i]
+                for by in range(comp.v if scan.ncomp > 1 else 1):
+                    for bx in range(comp.h if scan.ncomp > 1 else 1):
+                        if scan.ncomp > 1:
+                            block_y = my * comp.v + by
+                            block_x = mx * comp.h + bx
+                        else:
+                            block_y = my
+                            block_x = mx
+                        block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * 64
+                        if ss == 0:
+                            if ah == 0:
+                                result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
+                            else:
+                                result = prog_dc_refine(reader, block, al)
+                        elif ah == 0:
+                            result = prog_ac_first(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
+                        else:
+                            result = prog_ac_refine(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
+                        if result < 0:
+                            entropy_message(st, reader, result, comp.id, mcu, total)
+                            if st.strict:
+                                return STATUS_CORRUPT
+                            break
+                    if result < 0:
+                        break
+                if result < 0:
+                    break
+            if lost == 2:
+                lost = 1
+            if result < 0 or (not lost and br_overrun(&br)):
+                if result >= 0:
+                    truncation_message(st, &br, mcu, total)
+                    if st.strict:
+                        return STATUS_CORRUPT
+                # strict=False: the rest of the restart interval (or of the scan) keeps its coefficients.
+                result = HUFF_OK
+                if ri:
+                    lost = 1
+                else:
+                    st.dead = 1
+                    break
+            mcu += 1
+    if st.eob_run > 0 and st.strict and not st.dead:
+        snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past the end of the "
+                 "scan at byte %llu", st.eob_run, <unsigned long long>scan.at)
+        return STATUS_CORRUPT
+    if not br.stopped:
+        br_find_marker(&br)
+    pos_io[0] = br.marker_pos
+    return STATUS_OK
+
+
+cdef void output_progressive(DecoderState* st) noexcept nogil:
+    # After the last scan: dequantize and inverse-transform the coefficient buffers into the planes one MCU
+    # row at a time (with the quantization table each component's first scan saw), converting the rows that
+    # are complete after each, as the sequential scan does.
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int ci, bx, by, k, bs, my, ready
+    cdef int16_t* block
+    cdef int16_t ac_bits
+    for my in range(frame.mcus_y):
+        for ci in range(frame.ncomp):
+            comp = &frame.comp[ci]
+            bs = comp.block_size
+            for by in range(my * comp.v, (my + 1) * comp.v):
+                for bx in range(comp.coef_blocks_w):
+                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                    ac_bits = 0
+                    for k in range(1, 64):
+                        ac_bits |= block[k]
+                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                                comp.stride)
+        if frame.ncomp == 1:
+            ready = (my + 1) * frame.comp[0].v * frame.comp[0].block_size
+        else:
+            ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
+        convert_rows(st, ready)
+    convert_rows(st, frame.out_h)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The entry point (with the GIL around the scans)
+
+def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True):
+    """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
+    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8."""
+    cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
     cdef size_t pos, size = data.shape[0]
     cdef dict meta = {}
     cdef uint8_t[:, ::1] out_gray
-    cdef uint8_t[:, :, ::1] out_rgb
+    cdef uint8_t[:, :, ::1] out_colour
     cdef const uint8_t* base
+    cdef Frame* frame
+    if scale not in (1, 2, 4, 8):
+        raise ValueError(f"scale must be 1, 2, 4 or 8, got {scale}")
+    st = <DecoderState*>calloc(1, sizeof(DecoderState))
     if st == NULL:
         raise MemoryError()
+    frame = &st.frame
     try:
-        st.strict = 1
+        st.strict = strict
         pos = parse_to_first_scan(st, data, meta, &scan, &marker)
-        check_supported(st)
+        check_supported(st, max_pixels)
         if marker != M_SOS:
             raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
-        setup_frame(st)
-        st.transform = ycc_transform(st, meta) if st.frame.ncomp == 3 else 0
-        if st.frame.ncomp == 1:
-            out = np.empty((st.frame.height, st.frame.width), dtype=np.uint8)
+        setup_frame(st, scale, scan.ncomp)
+        if frame.ncomp == 3:
+            st.transform = ycc_transform(st, meta)
+        elif frame.ncomp == 4:
+            st.transform = 1 if meta.get("adobe_transform") == 2 else 0
+        if frame.ncomp == 1:
+            out = np.empty((frame.out_h, frame.out_w), dtype=np.uint8)
             out_gray = out
             st.out = &out_gray[0, 0]
-            st.out_stride = st.frame.width
+            st.out_stride = frame.out_w
         else:
-            out = np.empty((st.frame.height, st.frame.width, 3), dtype=np.uint8)
-            out_rgb = out
-            st.out = &out_rgb[0, 0, 0]
-            st.out_stride = 3 * st.frame.width
+            out = np.empty((frame.out_h, frame.out_w, 3 if frame.ncomp == 3 else 4), dtype=np.uint8)
+            out_colour = out
+            st.out = &out_colour[0, 0, 0]
+            st.out_stride = out.shape[2] * frame.out_w
         base = &data[0]
+        scans = 0
         while marker == M_SOS:
-            for i in range(scan.ncomp):
-                check_scan_tables(st, &st.frame.comp[scan.comp_index[i]])
+            scans += 1
+            if scans > MAX_SCANS:
+                raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
+            prepare_scan(st, &scan)
             with nogil:
-                status = decode_sequential_scan(st, &scan, base, size, &pos)
+                if frame.progressive:
+                    status = decode_progressive_scan(st, &scan, base, size, &pos)
+                else:
+                    status = decode_sequential_scan(st, &scan, base, size, &pos)
             if status != STATUS_OK:
                 raise JpegError(st.message.decode("utf-8", "replace"))
-            marker = parse_segments(st, base, size, &pos, None, &scan)
-        for i in range(st.frame.ncomp):
-            if not st.frame.comp[i].scanned:
-                raise JpegError(f"JPEG data is truncated: no scan data for component {st.frame.comp[i].id} "
-                                f"(data ends at byte {size})")
+            if strict:
+                marker = parse_segments(st, base, size, &pos, None, &scan)
+            else:
+                try:
+                    marker = parse_segments(st, base, size, &pos, None, &scan)
+                except JpegError:
+                    break
+        if strict:
+            for i in range(frame.ncomp):
+                if not frame.comp[i].scanned:
+                    raise JpegError(f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
+                                    f"(data ends at byte {size})")
         with nogil:
-            convert_rows(st, st.frame.height)
+            if frame.progressive:
+                output_progressive(st)
+            else:
+                convert_rows(st, frame.out_h)
         return out
     finally:
         free_state(st)
 
 
-cdef int check_scan_tables(DecoderState* st, Component* comp) except -1:
+cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
+    # With the GIL, before a scan: the tables it needs exist, and a progressive scan's parameters are legal
+    # (T.81 G.1.1.1.1, checked as libjpeg's jdphuff.c does) and follow on from the earlier scans.
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int i, k
+    for i in range(scan.ncomp):
+        comp = &frame.comp[scan.comp_index[i]]
+        if not frame.progressive:
+            check_scan_tables(st, comp, True, True)
+        if not comp.quant_latched:
+            if not st.quant_defined[comp.quant_id]:
+                raise JpegError(f"invalid JPEG: component {comp.id} uses quantization table {comp.quant_id}, "
+                                "which no DQT defined before its scan")
+            memcpy(comp.qtable, st.quant[comp.quant_id], sizeof(comp.qtable))
+            comp.quant_latched = 1
+    if not frame.progressive:
+        return 0
+    where = f"progressive scan at byte {scan.at}"
+    if scan.ss == 0:
+        if scan.se != 0:
+            raise JpegError(f"invalid JPEG: {where} has Ss=0 and Se={scan.se} (a DC scan must have Se=0)")
+    else:
+        if scan.se < scan.ss or scan.se > 63:
+            raise JpegError(f"invalid JPEG: {where} has spectral selection Ss={scan.ss}, Se={scan.se} "
+                            "(an AC scan needs 1 <= Ss <= Se <= 63)")
+        if scan.ncomp != 1:
+            raise JpegError(f"invalid JPEG: {where} is an AC scan (Ss={scan.ss}) of {scan.ncomp} components "
+                            "(AC scans code one component)")
+    if scan.ah != 0 and scan.al != scan.ah - 1:
+        raise JpegError(f"invalid JPEG: {where} has Ah={scan.ah}, Al={scan.al} (a refinement scan must have "
+                        "Al = Ah - 1)")
+    if scan.al > 13:
+        raise JpegError(f"invalid JPEG: {where} has Al={scan.al} (at most 13)")
+    for i in range(scan.ncomp):
+        comp = &frame.comp[scan.comp_index[i]]
+        check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
+        for k in range(scan.ss, scan.se + 1):
+            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0 and st.strict:
+                # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
+                raise JpegError(f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, which "
+                                "no earlier scan coded")
+            st.coef_bits[scan.comp_index[i]][k] = scan.al
+    return 0
+
+
+cdef int check_scan_tables(DecoderState* st, Component* comp, bint need_dc, bint need_ac) except -1:
     # Motion-JPEG frames (AVI MJPG) omit DHT and rely on the T.81 Annex K.3 tables; libjpeg-turbo falls back
     # to those for table ids 0 (luminance) and 1 (chrominance), and so do we.
-    if not st.quant_defined[comp.quant_id]:
-        raise JpegError(f"invalid JPEG: component {comp.id} uses quantization table {comp.quant_id}, "
-                        "which no DQT defined before its scan")
-    if not st.dc_tables[comp.dc_table].defined:
-        if comp.dc_table == 0:
-            huff_build(&st.dc_tables[0], STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, True)
-        elif comp.dc_table == 1:
-            huff_build(&st.dc_tables[1], STD_DC_CHROMA_BITS, STD_DC_CHROMA_VALS, True)
-        else:
-            raise JpegError(f"invalid JPEG: component {comp.id} uses DC Huffman table {comp.dc_table}, "
-                            "which no DHT defined")
-    if st.dc_tables[comp.dc_table].large_dc_symbol:
-        raise JpegError(f"invalid JPEG: DC Huffman table {comp.dc_table} (used by component {comp.id}) has a "
-                        "symbol above 15, which no DCT scan can use")
-    if not st.ac_tables[comp.ac_table].defined:
-        if comp.ac_table == 0:
-            huff_build(&st.ac_tables[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)
-        elif comp.ac_table == 1:
-            huff_build(&st.ac_tables[1], STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, False)
-        else:
-            raise JpegError(f"invalid JPEG: component {comp.id} uses AC Huffman table {comp.ac_table}, "
-                            "which no DHT defined")
+    if need_dc:
+        if not st.dc_tables[comp.dc_table].defined:
+            if comp.dc_table == 0:
+                huff_build(&st.dc_tables[0], STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, True)
+            elif comp.dc_table == 1:
+                huff_build(&st.dc_tables[1], STD_DC_CHROMA_BITS, STD_DC_CHROMA_VALS, True)
+            else:
+                raise JpegError(f"invalid JPEG: component {comp.id} uses DC Huffman table {comp.dc_table}, "
+                                "which no DHT defined")
+        if st.dc_tables[comp.dc_table].large_dc_symbol:
+            raise JpegError(f"invalid JPEG: DC Huffman table {comp.dc_table} (used by component {comp.id}) has a "
+                            "symbol above 15, which no DCT scan can use")
+        st.dc_tables[comp.dc_table].lenient = not st.strict
+    if need_ac:
+        if not st.ac_tables[comp.ac_table].defined:
+            if comp.ac_table == 0:
+                huff_build(&st.ac_tables[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)
+            elif comp.ac_table == 1:
+                huff_build(&st.ac_tables[1], STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, False)
+            else:
+                raise JpegError(f"invalid JPEG: component {comp.id} uses AC Huffman table {comp.ac_table}, "
+                                "which no DHT defined")
+        st.ac_tables[comp.ac_table].lenient = not st.strict
     return 0

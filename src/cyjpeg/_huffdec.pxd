@@ -5,8 +5,9 @@
 # table with a maxcode walk for longer codes (T.81 F.2.2.3, Figure F.16); and decoding one 8x8 block of
 # quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
-# Progressive scans (issue 3) reuse huff_decode / huff_receive_extend with their own block routines.
-from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint64_t
+# Also the four block routines of progressive scans (T.81 G.1.2: DC first / refinement, AC first / refinement
+# with EOB runs), which update a block of the coefficient buffer in place.
+from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
@@ -28,12 +29,16 @@ cdef enum:
 ctypedef struct HuffTable:
     int defined
     int large_dc_symbol      # a DC symbol above 15: legal for lossless (16), never for DCT scans
+    int lenient              # strict=False: a bad code reads as symbol 0 after 17 bits, as libjpeg conceals it
     # lookahead[bits] = (code length << 8) | symbol for the code that `bits` (the next 9 bits) starts with,
     # or 0 when that code is longer than 9 bits.
     uint16_t lookahead[LOOKAHEAD_SIZE]
     # For AC tables: when the code and the value bits it announces both fit in the 9 lookahead bits,
     # value * 256 + run * 16 + total bits, so one table read yields a whole coefficient. 0 otherwise.
     int32_t fast_ac[LOOKAHEAD_SIZE]
+    # For AC tables, to skip a block's AC values (1/8 scale): (zigzag positions to advance) * 256 + bits to
+    # drop, when the code and its value bits fit in the lookahead; EOB advances 64, ZRL 16. 0 otherwise.
+    uint16_t skip_ac[LOOKAHEAD_SIZE]
     int32_t maxcode[18]     # largest code of each length 1..16 (-1: none); [17] is a sentinel
     int32_t valoffset[17]   # huffval index of a code of length l = code + valoffset[l]
     uint8_t huffval[256]
@@ -56,6 +61,10 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
     for length in range(1, 17):
         table.valoffset[length] = k - code
         for i in range(bits[length - 1]):
+            # As libjpeg: the codes of one length must fit in that length (and leave the all-ones code unused,
+            # checked below). Checked before the lookahead fill, which would otherwise write past the table.
+            if code >= (1 << length):
+                return HUFF_TABLE_OVERFULL
             if length <= LOOKAHEAD_BITS:
                 first = code << (LOOKAHEAD_BITS - length)
                 for fill in range(1 << (LOOKAHEAD_BITS - length)):
@@ -77,8 +86,15 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             run = sym >> 4
             size = sym & 15
             total = length + size
-            if size == 0 or total > LOOKAHEAD_BITS:
+            if size == 0:
+                if run == 15:
+                    table.skip_ac[i] = <uint16_t>(16 * 256 + length)
+                else:                           # EOB (sequential scans read any run as end of block)
+                    table.skip_ac[i] = <uint16_t>(64 * 256 + length)
                 continue
+            if total > LOOKAHEAD_BITS:
+                continue
+            table.skip_ac[i] = <uint16_t>((run + 1) * 256 + total)
             value = (i >> (LOOKAHEAD_BITS - total)) & ((1 << size) - 1)
             if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
                 value -= (1 << size) - 1
@@ -95,6 +111,9 @@ cdef inline int huff_decode_slow(BitReader* br, const HuffTable* table) noexcept
     while code > table.maxcode[length]:
         length += 1
         if length > 16:
+            if table.lenient:
+                br_skip(br, 17)
+                return 0
             return HUFF_BAD_CODE
         code = <int32_t>(br.acc >> (64 - length))
     br_skip(br, length)
@@ -166,3 +185,168 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         else:
             break             # EOB
     return last + 1
+
+
+cdef inline int huff_decode_block_dc(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                                     int* dc_pred, int16_t* coef) noexcept nogil:
+    # As huff_decode_block, for a block whose output is its mean alone (decoding at 1/8 scale): the AC
+    # symbols are read and their value bits skipped, nothing but coef[0] is written. Returns 1 or a status.
+    cdef int symbol, k, size, entry
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    coef[0] = <int16_t>dc_pred[0]
+    k = 1
+    while k < 64:
+        if br.nbits < 32:
+            br_fast_refill(br)
+        entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        if entry:
+            k += entry >> 8
+            br_skip(br, entry & 255)
+            continue
+        symbol = huff_decode(br, ac_table)
+        if symbol < 0:
+            return symbol
+        size = symbol & 15
+        if size:
+            k += (symbol >> 4) + 1
+            br_skip(br, size)
+        elif (symbol >> 4) == 15:
+            k += 16
+        else:
+            break
+    return 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Progressive scans (T.81 G.1.2). Coefficients are kept quantized, in natural order, in int16 (as libjpeg's
+# JCOEF); the point transform Al shifts them left (first scans) or adds one bit (refinements). Shifts are done
+# on unsigned values so hostile data wraps instead of reaching undefined behaviour.
+
+cdef inline int huff_get_bit(BitReader* br) noexcept nogil:
+    cdef int bit
+    if br.nbits < 16:
+        br_fast_refill(br)
+    bit = <int>(br.acc >> 63)
+    br_skip(br, 1)
+    return bit
+
+
+cdef inline int prog_dc_first(BitReader* br, const HuffTable* dc_table, int* dc_pred, int16_t* block,
+                              int al) noexcept nogil:
+    # G.1.2.1: the DC difference as in a sequential scan, stored shifted left by Al.
+    cdef int symbol
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    block[0] = <int16_t>(<uint32_t>dc_pred[0] << al)
+    return HUFF_OK
+
+
+cdef inline int prog_dc_refine(BitReader* br, int16_t* block, int al) noexcept nogil:
+    # G.1.2.1: one raw bit per block, the next bit (Al) of the DC coefficient.
+    if huff_get_bit(br):
+        block[0] = <int16_t>(block[0] | (1 << al))
+    return HUFF_OK
+
+
+cdef inline int prog_ac_first(BitReader* br, const HuffTable* ac_table, int16_t* block, int ss, int se, int al,
+                              int* eob_run) noexcept nogil:
+    # G.1.2.2 (Figure G.3): coefficients Ss..Se of one block; a symbol with size 0 and run r < 15 starts an
+    # EOB run of 2**r + (r more bits) blocks, this one included, that have no coefficient in this band.
+    cdef int k, symbol, run, size, value
+    if eob_run[0] > 0:
+        eob_run[0] -= 1
+        return HUFF_OK
+    k = ss
+    while k <= se:
+        if br.nbits < 32:
+            br_fast_refill(br)
+        symbol = huff_decode(br, ac_table)
+        if symbol < 0:
+            return symbol
+        run = symbol >> 4
+        size = symbol & 15
+        if size:
+            k += run           # at most 63 + 15: the zigzag table's guard entries keep the write in the block
+            value = huff_receive_extend(br, size)
+            block[ZIGZAG_TO_NATURAL[k]] = <int16_t>(<uint32_t>value << al)
+            k += 1
+        elif run == 15:
+            k += 16            # ZRL
+        else:
+            value = 1 << run
+            if run:
+                value += <int>(br.acc >> (64 - run))
+                br_skip(br, run)
+            eob_run[0] = value - 1
+            break
+    return HUFF_OK
+
+
+cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t* block, int ss, int se, int al,
+                               int* eob_run) noexcept nogil:
+    # G.1.2.3 (Figures G.4 to G.7): one more bit of every coefficient already nonzero in Ss..Se (a correction
+    # bit each, read as the zero run passes them), and new coefficients of magnitude 1 << Al placed after
+    # `run` still-zero coefficients. Within an EOB run only the correction bits are read.
+    cdef int k = ss, symbol, run, size, new_value
+    cdef int plus = 1 << al
+    cdef int minus = -(1 << al)
+    cdef int16_t* coef
+    if eob_run[0] == 0:
+        while k <= se:
+            if br.nbits < 32:
+                br_fast_refill(br)
+            symbol = huff_decode(br, ac_table)
+            if symbol < 0:
+                return symbol
+            run = symbol >> 4
+            size = symbol & 15
+            new_value = 0
+            if size:
+                # T.81 allows only size 1 here; libjpeg warns and carries on for others, and so do we.
+                new_value = plus if huff_get_bit(br) else minus
+            elif run != 15:
+                eob_run[0] = 1 << run
+                if run:
+                    if br.nbits < 32:
+                        br_fast_refill(br)
+                    eob_run[0] += <int>(br.acc >> (64 - run))
+                    br_skip(br, run)
+                break              # the rest of the band is handled as part of the EOB run below
+            # Skip `run` zero coefficients (ZRL: 16), refining the nonzero ones passed on the way.
+            while k <= se:
+                coef = block + ZIGZAG_TO_NATURAL[k]
+                if coef[0] != 0:
+                    if huff_get_bit(br) and (coef[0] & plus) == 0:
+                        coef[0] = <int16_t>(coef[0] + (plus if coef[0] >= 0 else minus))
+                else:
+                    run -= 1
+                    if run < 0:
+                        break
+                k += 1
+            if new_value:
+                block[ZIGZAG_TO_NATURAL[k]] = <int16_t>new_value
+            k += 1
+    if eob_run[0] > 0:
+        while k <= se:
+            coef = block + ZIGZAG_TO_NATURAL[k]
+            if coef[0] != 0:
+                if huff_get_bit(br) and (coef[0] & plus) == 0:
+                    coef[0] = <int16_t>(coef[0] + (plus if coef[0] >= 0 else minus))
+            k += 1
+        eob_run[0] -= 1
+    return HUFF_OK

@@ -122,3 +122,34 @@ cdef inline void interleave_row(const uint8_t* first, const uint8_t* second, con
         out[3 * col] = first[col]
         out[3 * col + 1] = second[col]
         out[3 * col + 2] = third[col]
+
+
+# Four-component files. Pillow reads every CMYK JPEG as Adobe-inverted ("CMYK;I": Photoshop stores 255 - ink),
+# so the decoder hands out 255 - libjpeg's CMYK, which is what Pillow's mode "CMYK" holds.
+
+cdef inline void ycck_to_inverted_cmyk_row(const ColourTables* tables, const uint8_t* luma, const uint8_t* cb_row,
+                                           const uint8_t* cr_row, const uint8_t* k_row, uint8_t* out,
+                                           int width) noexcept nogil:
+    # Adobe transform 2 (YCCK): Y, Cb, Cr convert to R, G, B as in JFIF and C, M, Y = 255 - R, G, B (libjpeg's
+    # ycck_cmyk_convert); K is stored as it is. Inverted, that leaves R, G, B and 255 - K.
+    cdef int col, y, cb, cr
+    cdef const uint8_t* clamp = tables.clamp + CLAMP_OFFSET
+    for col in range(width):
+        y = luma[col]
+        cb = cb_row[col]
+        cr = cr_row[col]
+        out[4 * col] = clamp[y + tables.cr_to_r[cr]]
+        out[4 * col + 1] = clamp[y + ((tables.cb_to_g[cb] + tables.cr_to_g[cr]) >> YCC_SCALEBITS)]
+        out[4 * col + 2] = clamp[y + tables.cb_to_b[cb]]
+        out[4 * col + 3] = 255 - k_row[col]
+
+
+cdef inline void interleave_inverted_row(const uint8_t* first, const uint8_t* second, const uint8_t* third,
+                                         const uint8_t* fourth, uint8_t* out, int width) noexcept nogil:
+    # Adobe transform 0 (or no Adobe marker): the components are C, M, Y, K as stored.
+    cdef int col
+    for col in range(width):
+        out[4 * col] = 255 - first[col]
+        out[4 * col + 1] = 255 - second[col]
+        out[4 * col + 2] = 255 - third[col]
+        out[4 * col + 3] = 255 - fourth[col]

@@ -66,7 +66,9 @@ def read_pixels(path: Path) -> np.ndarray:
     """Pixels of an image file: JPEGs with cyjpeg's decoder, everything else with Pillow."""
     data = path.read_bytes()
     if data[:2] == b"\xff\xd8":
-        return decode(data)
+        pixels = decode(data)
+        # CMYK JPEGs decode to CMYK; everything downstream (encode, PNG output) wants RGB.
+        return decode(data, mode="RGB") if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
     Image = _pillow()
     with Image.open(path) as image:
         image.load()
@@ -95,7 +97,7 @@ def _encode_command(args) -> int:
 
 
 def _decode_command(args) -> int:
-    pixels = decode(args.input.read_bytes())
+    pixels = read_pixels(args.input)
     _pillow().fromarray(pixels).save(args.output)
     print(f"{args.input} -> {args.output}: {pixels.shape[1]}x{pixels.shape[0]}")
     return 0

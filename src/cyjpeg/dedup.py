@@ -110,7 +110,9 @@ def _decode_upright(path) -> np.ndarray:
         from .phash import apply_orientation
 
         try:
-            pixels = decode(data)
+            pixels = decode(data, mode=None)
+            if pixels.ndim == 3 and pixels.shape[2] == 4:    # CMYK: as RGB, the way Pillow converts it
+                pixels = decode(data, mode="RGB")
             with Image.open(io.BytesIO(data)) as image:
                 orientation = image.getexif().get(0x0112, 1)
             return apply_orientation(pixels, orientation)

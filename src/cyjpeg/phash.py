@@ -188,6 +188,8 @@ def _thumbnail_for_hash(data) -> np.ndarray:
         from . import _api
 
         pixels = _api.decode(data, scale=8)
+        if pixels.ndim == 3 and pixels.shape[2] == 4:        # CMYK files decode to CMYK; luma needs RGB
+            pixels = _api.convert_mode(pixels, "RGB")
         return to_luma(apply_orientation(pixels, _api.info(data).orientation))
     # Interim: Pillow's draft() (libjpeg's DCT-scaled decode), grey directly from Y.
     from PIL import Image
