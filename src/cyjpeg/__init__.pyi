@@ -75,6 +75,13 @@ def encode(
     exif: bytes | None = None,
     comment: bytes | str | None = None,
     threads: int = 1,
+    progressive: bool = False,
+    trellis: bool = False,
+    adaptive: bool = False,
+    preset: Literal["fast", "web", "max"] | None = None,
+    scans: Sequence[tuple[Sequence[int], int, int, int, int]] | Literal["search"] | None = None,
+    target_ssim: float | None = None,
+    target_psnr: float | None = None,
 ) -> bytes: ...
 def decode(
     data: Buffer,

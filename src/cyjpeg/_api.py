@@ -7,6 +7,7 @@ convert() (CMYK -> RGB, RGB -> L) and the EXIF orientation (a transpose/flip vie
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -113,6 +114,13 @@ def encode(
     exif=None,
     comment=None,
     threads=1,
+    progressive=False,
+    trellis=False,
+    adaptive=False,
+    preset=None,
+    scans=None,
+    target_ssim=None,
+    target_psnr=None,
 ) -> bytes:
     """Encode an image as a baseline JFIF JPEG.
 
@@ -128,7 +136,21 @@ def encode(
         is written, not applied.
     threads: code bands of MCU rows on up to this many threads (worth it from about a megapixel). The output
         is the same bytes for any value: bands are coded into raw bits and joined by shifting, so no restart
-        markers are added and restart_interval keeps its meaning.
+        markers are added and restart_interval keeps its meaning. (The size options below code on one thread.)
+
+    Size options (cyjpeg._size; none of them changes the default baseline output):
+    progressive: write a progressive JPEG (SOF2) with one optimal Huffman table per scan (implies optimal
+        tables); `scans` overrides the scan script with a list of (components, Ss, Se, Ah, Al), or "search"
+        picks each component's scans by size among candidates (about 1% smaller, ~2x the entropy coding).
+    trellis: rate-distortion optimised quantization of each block for the file's own Huffman code lengths.
+    adaptive: with trellis, let local masking (busy texture) zero more and protect smooth areas and edges.
+    preset: "fast", "web" or "max" (see README, "Size presets"): cyjpeg's tuned tables plus, in that order,
+        more of the above; quality keeps scaling the tables.
+    target_ssim / target_psnr: ignore quality and return the smallest file (searching quality, reusing the
+        DCT) whose cyjpeg.metrics.ssim / psnr against the input reaches the target, both measured on BT.601
+        luma rounded to uint8 (as cyjpeg.store reports it; see cyjpeg._target). With a preset, that preset's
+        file; without one, the "web" preset's quantization in a sequential file (progressive=True for a
+        progressive one).
     """
     pixels = as_pixels(image)
     if subsampling not in SUBSAMPLING_FACTORS:
@@ -139,6 +161,29 @@ def encode(
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
     threads = _check_int("threads", threads, 1, 1024)
+    if target_ssim is not None or target_psnr is not None:
+        from . import _target
+
+        if restart_interval:
+            raise ValueError("restart_interval is not supported with target_ssim/target_psnr")
+        return _target.encode_to_target(pixels, h_samp, v_samp, preset, bool(progressive), target_ssim,
+                                        target_psnr, qtables is None, segments)
+    if progressive or trellis or adaptive or preset is not None or scans is not None:
+        from . import _size
+
+        settings = _size.settings_for(preset, progressive, trellis, adaptive)
+        if restart_interval:
+            raise ValueError("restart_interval is not supported with progressive, trellis or preset")
+        if qtables is None and settings.tuned_tables:
+            tables = _size.tuned_tables(quality)
+        script = None
+        if isinstance(scans, str):
+            if scans != "search":
+                raise ValueError(f"scans must be a list of scans or 'search', got {scans!r}")
+            settings = dataclasses.replace(settings, progressive=True, scan_search=True)
+        elif scans is not None:
+            script = _size.check_script(scans, 1 if pixels.ndim == 2 else 3)
+        return _size.encode(pixels, tables, h_samp, v_samp, settings, segments, script)
     return _encoder.encode_image(pixels, tables, h_samp, v_samp, bool(optimize), restart_interval, segments,
                                  threads)
 
