@@ -133,33 +133,39 @@ cdef inline void optimal_spec(const int64_t* counts, HuffSpec* spec) noexcept no
     A pseudo-symbol 256 with count 1 takes part in the tree so that it, not a real symbol, ends up with
     the all-ones code word of the longest length, which T.81 forbids (C.2 note); it is then removed.
     Ties are broken as libjpeg does (the larger symbol number first), so equal counts give equal tables.
+    Only the symbols that occur take part: a scan's few dozen symbols cost a few dozen comparisons per
+    merge instead of 257, and the tree is the same.
     """
     cdef int64_t freq[257]
+    cdef int symbol[257]
     cdef int code_size[257]
     cdef int others[257]
-    cdef int bits[33]          # bits[n] = symbols of code length n, before limiting to 16 (n <= 32)
-    cdef int i, j, c1, c2, n
+    cdef int bits[33]
+    cdef int n = 0, i, j, c1, c2, count
     cdef int64_t smallest
     for i in range(256):
-        freq[i] = counts[i]
-    freq[256] = 1
-    for i in range(257):
+        if counts[i]:
+            freq[n] = counts[i]
+            symbol[n] = i
+            n += 1
+    freq[n] = 1                 # the reserved pseudo-symbol 256 (see optimal_spec)
+    symbol[n] = 256
+    n += 1
+    for i in range(n):
         code_size[i] = 0
         others[i] = -1
     for i in range(33):
         bits[i] = 0
-    # Figure K.1: repeatedly merge the two least frequent trees; every merge adds one bit to the codes of
-    # all symbols in both trees (`others` chains the symbols of a tree).
     while True:
         c1 = -1
         smallest = 0x7FFFFFFFFFFFFFFF
-        for i in range(257):
+        for i in range(n):
             if freq[i] != 0 and freq[i] <= smallest:
                 smallest = freq[i]
                 c1 = i
         c2 = -1
         smallest = 0x7FFFFFFFFFFFFFFF
-        for i in range(257):
+        for i in range(n):
             if freq[i] != 0 and freq[i] <= smallest and i != c1:
                 smallest = freq[i]
                 c2 = i
@@ -176,12 +182,9 @@ cdef inline void optimal_spec(const int64_t* counts, HuffSpec* spec) noexcept no
         while others[c2] >= 0:
             c2 = others[c2]
             code_size[c2] += 1
-    # Figure K.2: count codes per length. 257 symbols cannot give a code longer than 32 bits here because
-    # every count is positive and the tree is built greedily; clamp anyway so a bug cannot overrun bits[].
-    for i in range(257):
+    for i in range(n):
         if code_size[i]:
             bits[code_size[i] if code_size[i] <= 32 else 32] += 1
-    # Figure K.3: limit lengths to 16 by moving pairs of long codes up, splitting a shorter one.
     for i in range(32, 16, -1):
         while bits[i] > 0:
             j = i - 2
@@ -191,18 +194,16 @@ cdef inline void optimal_spec(const int64_t* counts, HuffSpec* spec) noexcept no
             bits[i - 1] += 1
             bits[j + 1] += 2
             bits[j] -= 1
-    # Remove the pseudo-symbol from the longest length in use.
     i = 16
-    while i > 1 and bits[i] == 0:   # there is always a real symbol (every block codes a DC symbol)
+    while i > 1 and bits[i] == 0:
         i -= 1
     bits[i] -= 1
     for i in range(16):
         spec.bits[i] = <uint8_t>bits[i + 1]
-    # Figure K.4: HUFFVAL lists symbols by increasing code length, then by symbol value.
-    n = 0
+    count = 0
     for i in range(1, 33):
-        for j in range(256):
+        for j in range(n - 1):          # symbols in increasing order; the pseudo-symbol is last
             if code_size[j] == i:
-                spec.values[n] = <uint8_t>j
-                n += 1
-    spec.count = n
+                spec.values[count] = <uint8_t>symbol[j]
+                count += 1
+    spec.count = count

@@ -23,7 +23,7 @@ from cyjpeg._tables cimport (
     STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS,
 )
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits
-from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes
+from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes, optimal_spec
 
 import numpy as np
 
@@ -289,89 +289,12 @@ cdef int run_scan(Frame* fr, ScanCoder* sc, const int* comps, int ncomp, int res
     return 0
 
 
-cdef void compact_optimal_spec(const int64_t* counts, HuffSpec* spec) noexcept nogil:
-    """_huffenc.optimal_spec (T.81 K.2 as libjpeg) on only the symbols that occur: same tree, same ties
-    (the order of symbols is kept, and K.1's choice depends only on that order), so the same table; but a
-    scan's few dozen symbols cost a few dozen comparisons per merge instead of 257."""
-    cdef int64_t freq[257]
-    cdef int symbol[257]
-    cdef int code_size[257]
-    cdef int others[257]
-    cdef int bits[33]
-    cdef int n = 0, i, j, c1, c2, count
-    cdef int64_t smallest
-    for i in range(256):
-        if counts[i]:
-            freq[n] = counts[i]
-            symbol[n] = i
-            n += 1
-    freq[n] = 1                 # the reserved pseudo-symbol 256 (see optimal_spec)
-    symbol[n] = 256
-    n += 1
-    for i in range(n):
-        code_size[i] = 0
-        others[i] = -1
-    for i in range(33):
-        bits[i] = 0
-    while True:
-        c1 = -1
-        smallest = 0x7FFFFFFFFFFFFFFF
-        for i in range(n):
-            if freq[i] != 0 and freq[i] <= smallest:
-                smallest = freq[i]
-                c1 = i
-        c2 = -1
-        smallest = 0x7FFFFFFFFFFFFFFF
-        for i in range(n):
-            if freq[i] != 0 and freq[i] <= smallest and i != c1:
-                smallest = freq[i]
-                c2 = i
-        if c2 < 0:
-            break
-        freq[c1] += freq[c2]
-        freq[c2] = 0
-        code_size[c1] += 1
-        while others[c1] >= 0:
-            c1 = others[c1]
-            code_size[c1] += 1
-        others[c1] = c2
-        code_size[c2] += 1
-        while others[c2] >= 0:
-            c2 = others[c2]
-            code_size[c2] += 1
-    for i in range(n):
-        if code_size[i]:
-            bits[code_size[i] if code_size[i] <= 32 else 32] += 1
-    for i in range(32, 16, -1):
-        while bits[i] > 0:
-            j = i - 2
-            while bits[j] == 0:
-                j -= 1
-            bits[i] -= 2
-            bits[i - 1] += 1
-            bits[j + 1] += 2
-            bits[j] -= 1
-    i = 16
-    while i > 1 and bits[i] == 0:
-        i -= 1
-    bits[i] -= 1
-    for i in range(16):
-        spec.bits[i] = <uint8_t>bits[i + 1]
-    count = 0
-    for i in range(1, 33):
-        for j in range(n - 1):          # symbols in increasing order; the pseudo-symbol is last
-            if code_size[j] == i:
-                spec.values[count] = <uint8_t>symbol[j]
-                count += 1
-    spec.count = count
-
-
 cdef int64_t table_bits(const int64_t* freq, HuffSpec* spec) noexcept nogil:
     """Bits of the Huffman-coded symbols with the optimal table for `freq`, plus its DHT segment."""
     cdef uint8_t lengths[256]
     cdef int length, i, k = 0
     cdef int64_t total = 0
-    compact_optimal_spec(freq, spec)
+    optimal_spec(freq, spec)
     memset(lengths, 0, 256)
     for length in range(1, 17):
         for i in range(spec.bits[length - 1]):
@@ -442,14 +365,14 @@ cdef int encode_scan(Frame* fr, Work* wk, BitWriter* w, const int* comps, int nc
     if needs_dc:
         for t in range(2):
             if used_dc[t]:
-                compact_optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
+                optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
                 if make_codes(&wk.dc_spec[t], &wk.dc_codes[t]) != 0:
                     return -2
                 write_dht(w, 0, t, &wk.dc_spec[t])
     if needs_ac:
         if not has_symbols(wk.ac_freq):
             wk.ac_freq[0] = 1      # an all-zero band still needs a (trivial) table for its EOB runs
-        compact_optimal_spec(wk.ac_freq, &wk.ac_spec)
+        optimal_spec(wk.ac_freq, &wk.ac_spec)
         if make_codes(&wk.ac_spec, &wk.ac_codes) != 0:
             return -2
         write_dht(w, 1, fr.planes[comps[0]].huff_table, &wk.ac_spec)   # AC scans have one component
@@ -495,8 +418,8 @@ cdef int encode_sequential(Frame* fr, Work* wk, BitWriter* w) noexcept nogil:
                 count_sequential_component(fr, &wk.coder, i)
         memcpy_freq(ac_freq[t], wk.ac_freq)
     for t in range(ntables):
-        compact_optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
-        compact_optimal_spec(ac_freq[t], &ac_spec[t])
+        optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
+        optimal_spec(ac_freq[t], &ac_spec[t])
         if make_codes(&wk.dc_spec[t], &wk.dc_codes[t]) != 0 or make_codes(&ac_spec[t], &ac_codes[t]) != 0:
             return -2
     if reserve(w, HEADER_ROOM) != 0:
@@ -813,7 +736,7 @@ def sequential_code_lengths(planes, sampling, int width, int height):
                             freq[k] += 1
                         elif k == 0 or k == 0xF0:
                             freq[k] += 1
-                    compact_optimal_spec(freq, &spec)
+                    optimal_spec(freq, &spec)
                     n = 0
                     for length in range(1, 17):
                         for i in range(spec.bits[length - 1]):
