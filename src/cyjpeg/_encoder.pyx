@@ -36,6 +36,7 @@ cdef extern from "_intrin.h":
 from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
 )
+from cyjpeg._markers cimport put_soi_jfif, put_dqt, put_sof, put_dht
 
 cdef extern from "_dispatch.h":
     # Return types that carry the twin attributes (see _dispatch.h).
@@ -428,50 +429,21 @@ cdef int merge_band(EncoderState* st, EncoderState* band, int* restart_number) n
 cdef void write_headers(EncoderState* st, const uint16_t* qtables) noexcept nogil:
     """SOI, APP0 (JFIF), DQT, SOF0, DHT, DRI: each segment as libjpeg writes it, so sizes match Pillow's."""
     cdef BitWriter* w = &st.writer
-    cdef int t, k, c, ntables = 1 if st.ncomp == 1 else 2
-    cdef const uint8_t* jfif = b"JFIF\0"
-    cdef HuffSpec* spec
-    put_u16(w, 0xFFD8)                      # SOI
-    # APP0 JFIF 1.01: density 1:1 with no unit, no thumbnail (what Pillow writes by default).
-    put_u16(w, 0xFFE0)
-    put_u16(w, 16)
-    put_bytes(w, jfif, 5)
-    put_byte(w, 1)
-    put_byte(w, 1)
-    put_byte(w, 0)
-    put_u16(w, 1)
-    put_u16(w, 1)
-    put_byte(w, 0)
-    put_byte(w, 0)
+    cdef int t, c, ntables = 1 if st.ncomp == 1 else 2
+    cdef uint8_t sampling[3]
+    cdef uint8_t qtable_ids[3]
+    for c in range(st.ncomp):
+        sampling[c] = <uint8_t>((st.comp[c].h_samp << 4) | st.comp[c].v_samp)
+        qtable_ids[c] = <uint8_t>st.comp[c].table
+    put_soi_jfif(w)
     # Metadata segments (EXIF APP1, ICC APP2 chunks, COM) arrive fully formed from cyjpeg._metadata.
     put_bytes(w, st.extra_segments, st.extra_segments_size)
-    # DQT (T.81 B.2.4.1): one segment per table, 8-bit entries in zigzag order.
+    put_dqt(w, qtables, ntables)
+    put_sof(w, 0xFFC0, st.width, st.height, st.ncomp, sampling, qtable_ids)   # SOF0: baseline
+    # DHT: DC then AC of the luma tables, then the chroma ones (Pillow's order).
     for t in range(ntables):
-        put_u16(w, 0xFFDB)
-        put_u16(w, 2 + 1 + 64)
-        put_byte(w, <uint8_t>t)
-        for k in range(64):
-            put_byte(w, <uint8_t>qtables[t * 64 + ZIGZAG_TO_NATURAL[k]])
-    # SOF0 (T.81 B.2.2): baseline, 8-bit; components 1, 2, 3 = Y, Cb, Cr as JFIF names them.
-    put_u16(w, 0xFFC0)
-    put_u16(w, 8 + 3 * st.ncomp)
-    put_byte(w, 8)
-    put_u16(w, <uint32_t>st.height)
-    put_u16(w, <uint32_t>st.width)
-    put_byte(w, <uint8_t>st.ncomp)
-    for c in range(st.ncomp):
-        put_byte(w, <uint8_t>(c + 1))
-        put_byte(w, <uint8_t>((st.comp[c].h_samp << 4) | st.comp[c].v_samp))
-        put_byte(w, <uint8_t>st.comp[c].table)
-    # DHT (T.81 B.2.4.2): one segment per table, DC then AC of the luma tables, then the chroma ones.
-    for t in range(ntables):
-        for k in range(2):
-            spec = &st.dc_spec[t] if k == 0 else &st.ac_spec[t]
-            put_u16(w, 0xFFC4)
-            put_u16(w, <uint32_t>(2 + 1 + 16 + spec.count))
-            put_byte(w, <uint8_t>((k << 4) | t))
-            put_bytes(w, spec.bits, 16)
-            put_bytes(w, spec.values, spec.count)
+        put_dht(w, 0, t, &st.dc_spec[t])
+        put_dht(w, 1, t, &st.ac_spec[t])
     if st.restart_interval:                 # DRI (T.81 B.2.4.4)
         put_u16(w, 0xFFDD)
         put_u16(w, 4)

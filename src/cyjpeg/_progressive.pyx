@@ -24,6 +24,7 @@ from cyjpeg._tables cimport (
 )
 from cyjpeg._bitwriter cimport BitWriter, reserve, put_bytes, put_byte, put_u16, put_bits, flush_bits
 from cyjpeg._huffenc cimport HuffCodes, HuffSpec, make_codes, optimal_spec
+from cyjpeg._markers cimport put_soi_jfif, put_dqt, put_sof, put_dht
 
 import numpy as np
 
@@ -313,14 +314,6 @@ cdef bint has_symbols(const int64_t* freq) noexcept nogil:
     return False
 
 
-cdef void write_dht(BitWriter* w, int table_class, int slot, const HuffSpec* spec) noexcept nogil:
-    put_u16(w, 0xFFC4)
-    put_u16(w, <uint32_t>(2 + 1 + 16 + spec.count))
-    put_byte(w, <uint8_t>((table_class << 4) | slot))
-    put_bytes(w, spec.bits, 16)
-    put_bytes(w, spec.values, spec.count)
-
-
 cdef struct Work:
     int64_t dc_freq[2][256]
     int64_t ac_freq[256]
@@ -368,14 +361,14 @@ cdef int encode_scan(Frame* fr, Work* wk, BitWriter* w, const int* comps, int nc
                 optimal_spec(wk.dc_freq[t], &wk.dc_spec[t])
                 if make_codes(&wk.dc_spec[t], &wk.dc_codes[t]) != 0:
                     return -2
-                write_dht(w, 0, t, &wk.dc_spec[t])
+                put_dht(w, 0, t, &wk.dc_spec[t])
     if needs_ac:
         if not has_symbols(wk.ac_freq):
             wk.ac_freq[0] = 1      # an all-zero band still needs a (trivial) table for its EOB runs
         optimal_spec(wk.ac_freq, &wk.ac_spec)
         if make_codes(&wk.ac_spec, &wk.ac_codes) != 0:
             return -2
-        write_dht(w, 1, fr.planes[comps[0]].huff_table, &wk.ac_spec)   # AC scans have one component
+        put_dht(w, 1, fr.planes[comps[0]].huff_table, &wk.ac_spec)   # AC scans have one component
     put_u16(w, 0xFFDA)
     put_u16(w, <uint32_t>(6 + 2 * ncomp))
     put_byte(w, <uint8_t>ncomp)
@@ -425,8 +418,8 @@ cdef int encode_sequential(Frame* fr, Work* wk, BitWriter* w) noexcept nogil:
     if reserve(w, HEADER_ROOM) != 0:
         return -1
     for t in range(ntables):
-        write_dht(w, 0, t, &wk.dc_spec[t])
-        write_dht(w, 1, t, &ac_spec[t])
+        put_dht(w, 0, t, &wk.dc_spec[t])
+        put_dht(w, 1, t, &ac_spec[t])
     put_u16(w, 0xFFDA)
     put_u16(w, <uint32_t>(6 + 2 * fr.ncomp))
     put_byte(w, <uint8_t>fr.ncomp)
@@ -509,37 +502,18 @@ cdef int write_sequential(Frame* fr, Work* wk, BitWriter* w, HuffCodes* ac_codes
 cdef void write_headers(Frame* fr, BitWriter* w, const uint16_t* qtables, int nqtables,
                         const int* comp_qtable, bint progressive,
                         const uint8_t* extra, size_t extra_size) noexcept nogil:
-    """SOI, APP0 (JFIF 1.01 as cyjpeg._encoder writes it), metadata, DQT, SOF0 or SOF2 (T.81 B.2.2)."""
-    cdef int t, k, c
-    put_u16(w, 0xFFD8)
-    put_u16(w, 0xFFE0)
-    put_u16(w, 16)
-    put_bytes(w, <const uint8_t*>b"JFIF\0", 5)
-    put_byte(w, 1)
-    put_byte(w, 1)
-    put_byte(w, 0)
-    put_u16(w, 1)
-    put_u16(w, 1)
-    put_byte(w, 0)
-    put_byte(w, 0)
+    """SOI, APP0 (JFIF 1.01), metadata, DQT, SOF0 or SOF2: the same header bytes as cyjpeg._encoder writes."""
+    cdef int c
+    cdef uint8_t sampling[MAX_COMPONENTS]
+    cdef uint8_t qtable_ids[MAX_COMPONENTS]
+    for c in range(fr.ncomp):
+        sampling[c] = <uint8_t>((fr.planes[c].h_samp << 4) | fr.planes[c].v_samp)
+        qtable_ids[c] = <uint8_t>comp_qtable[c]
+    put_soi_jfif(w)
     if extra_size:
         put_bytes(w, extra, extra_size)
-    for t in range(nqtables):
-        put_u16(w, 0xFFDB)
-        put_u16(w, 2 + 1 + 64)
-        put_byte(w, <uint8_t>t)
-        for k in range(64):
-            put_byte(w, <uint8_t>qtables[t * 64 + ZIGZAG_TO_NATURAL[k]])
-    put_u16(w, 0xFFC2 if progressive else 0xFFC0)
-    put_u16(w, <uint32_t>(8 + 3 * fr.ncomp))
-    put_byte(w, 8)
-    put_u16(w, <uint32_t>fr.height)
-    put_u16(w, <uint32_t>fr.width)
-    put_byte(w, <uint8_t>fr.ncomp)
-    for c in range(fr.ncomp):
-        put_byte(w, <uint8_t>(c + 1))
-        put_byte(w, <uint8_t>((fr.planes[c].h_samp << 4) | fr.planes[c].v_samp))
-        put_byte(w, <uint8_t>comp_qtable[c])
+    put_dqt(w, qtables, nqtables)
+    put_sof(w, 0xFFC2 if progressive else 0xFFC0, fr.width, fr.height, fr.ncomp, sampling, qtable_ids)
 
 
 def nonzero_masks(planes_array):
