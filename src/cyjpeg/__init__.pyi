@@ -74,7 +74,7 @@ def encode(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     comment: bytes | str | None = None,
-    threads: int = 1,
+    threads: int | None = 1,
     progressive: bool = False,
     trellis: bool = False,
     adaptive: bool = False,
@@ -90,6 +90,8 @@ def decode(
     orientation: bool = False,
     max_pixels: int | None = 178956970,
     strict: bool = True,
+    *,
+    threads: int | None = 1,
 ) -> npt.NDArray[np.uint8]: ...
 def info(data: Buffer) -> JpegInfo: ...
 def quality_tables(quality: int) -> npt.NDArray[np.uint16]: ...

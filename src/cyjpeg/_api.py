@@ -8,6 +8,7 @@ convert() (CMYK -> RGB, RGB -> L) and the EXIF orientation (a transpose/flip vie
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -136,7 +137,8 @@ def encode(
         is written, not applied.
     threads: code bands of MCU rows on up to this many threads (worth it from about a megapixel). The output
         is the same bytes for any value: bands are coded into raw bits and joined by shifting, so no restart
-        markers are added and restart_interval keeps its meaning. (The size options below code on one thread.)
+        markers are added and restart_interval keeps its meaning. None or 0: os.cpu_count(). (The size options
+        below code on one thread.)
 
     Size options (cyjpeg._size; none of them changes the default baseline output):
     progressive: write a progressive JPEG (SOF2) with one optimal Huffman table per scan (implies optimal
@@ -160,7 +162,7 @@ def encode(
               else _check_qtables(qtables))
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
-    threads = _check_int("threads", threads, 1, 1024)
+    threads = _check_threads(threads)
     if target_ssim is not None or target_psnr is not None:
         from . import _target
 
@@ -188,7 +190,8 @@ def encode(
                                  threads)
 
 
-def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=True) -> np.ndarray:
+def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=True, *,
+           threads=1) -> np.ndarray:
     """Decode a JPEG to a uint8 array.
 
     mode: None for the file's own layout, (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
@@ -201,6 +204,11 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
         the output, the unscaled sample planes, and for progressive files 2 bytes per coefficient.
     strict: True raises JpegError for truncated data or a damaged scan; False returns what was decoded, with
         the blocks the data does not reach grey, as Pillow does with ImageFile.LOAD_TRUNCATED_IMAGES.
+    threads: decode bands of restart intervals on up to this many threads when the file has restart markers
+        (DRI, as many cameras write them) and is sequential (worth it from about a megapixel); None or 0 for
+        os.cpu_count(). The pixels are the same for any value; a file without restart markers, a progressive
+        file, or one whose markers are damaged or missing is decoded on one thread, with the same errors.
+        Memory adds a few MCU rows per thread.
     """
     if mode not in DECODE_MODES:
         raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
@@ -210,8 +218,9 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
         max_pixels = 1 << 62
     else:
         max_pixels = _check_int("max_pixels", max_pixels, 1, 1 << 62)
+    threads = _check_threads(threads)
     buffer = _as_byte_buffer(data)
-    pixels = _decoder.decode_image(buffer, int(scale), max_pixels, bool(strict))
+    pixels = _decoder.decode_image(buffer, int(scale), max_pixels, bool(strict), threads)
     if mode is not None:
         pixels = convert_mode(pixels, mode)
     if orientation:
@@ -300,6 +309,14 @@ def _check_int(name, value, low, high):
     if not low <= value <= high:
         raise ValueError(f"{name} must be from {low} to {high}, got {value}")
     return int(value)
+
+
+def _check_threads(threads) -> int:
+    """threads=: None or 0 mean one per CPU (os.cpu_count()); otherwise 1..1024."""
+    if threads is None or (not isinstance(threads, bool) and isinstance(threads, (int, np.integer))
+                           and threads == 0):
+        return max(1, min(os.cpu_count() or 1, 1024))
+    return _check_int("threads", threads, 1, 1024)
 
 
 def _check_qtables(qtables) -> np.ndarray:

@@ -1112,9 +1112,12 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 # ----------------------------------------------------------------------------------------------------------
 # The entry point (with the GIL around the scans)
 
-def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True):
+def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True,
+                 int threads=1):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
-    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8."""
+    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8. threads: decode the
+    restart intervals of a sequential file in bands on up to this many threads (the pixels do not depend on
+    it; see decode_split_scan)."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -1124,6 +1127,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     cdef uint8_t[:, :, ::1] out_colour
     cdef const uint8_t* base
     cdef Frame* frame
+    cdef bint split_done
     if scale not in (1, 2, 4, 8):
         raise ValueError(f"scale must be 1, 2, 4 or 8, got {scale}")
     st = <DecoderState*>calloc(1, sizeof(DecoderState))
@@ -1158,8 +1162,11 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             if scans > MAX_SCANS:
                 raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
             prepare_scan(st, &scan)
+            split_done = threads > 1 and scans == 1 and decode_split_scan(st, &scan, base, size, &pos, threads)
             with nogil:
-                if frame.progressive:
+                if split_done:
+                    status = STATUS_OK
+                elif frame.progressive:
                     status = decode_progressive_scan(st, &scan, base, size, &pos)
                 else:
                     status = decode_sequential_scan(st, &scan, base, size, &pos)
@@ -1285,3 +1292,345 @@ def _idct_block(coefs, quant, bint simd=True):
     elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], 8):
         return None
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# decode(threads=N) on a file with restart markers (issue 5): bands of restart intervals decoded concurrently
+#
+# A sequential scan is cut where T.81 lets it be cut: at a restart marker (F.1.2.3) the DC predictions start
+# again from 0 (F.2.1.3.1, E.2.4) and the entropy-coded data starts on the byte after RSTn, so an interval
+# decodes the same wherever it is started. One fast pass over the scan data finds every RSTn; only when they
+# come in order (RST0..RST7 repeating), one per interval, followed by the marker that ends the scan, are the
+# intervals shared out. Each band owns a run of whole MCU rows of the output. It starts decoding at the
+# interval holding its first MCU row (or the row above it when vertical fancy upsampling needs one row of
+# context above, T.81 A.1.1 sampling aside, as libjpeg's h2v2/h1v2 filters do), and goes on to the row below
+# its last when that context is needed there too; rows it decodes only for context are inverse-transformed only
+# for the components that are upsampled vertically, and rows before them are only Huffman-decoded (the bits
+# must be walked to reach the row). Each band has its own ring of three MCU rows of planes, row buffers and
+# column sums (memory: the output plus a few MCU rows per thread), and converts its own output rows, so
+# bands share nothing but the read-only tables and disjoint rows of the output array.
+#
+# Anything irregular (a lost, extra or out-of-order RSTn, scan data that ends without a marker, a bad Huffman
+# code, an interval that runs past its marker, no memory) makes the split decline, and the caller runs the
+# serial scan from the start, so errors, messages and strict=False concealment stay exactly as they are.
+# Files without restart markers, progressive files and non-interleaved scans are decoded serially.
+
+from libc.string cimport memchr
+
+cdef enum:
+    SPLIT_MIN_PIXELS = 1 << 20      # below a megapixel handing bands to the pool costs more than it saves
+    SPLIT_BANDS_PER_THREAD = 2      # more bands than threads evens out bands of unequal detail
+    SPLIT_MIN_BAND_ROWS = 8         # MCU rows; each band decodes up to two rows (plus part of an interval) twice
+    SPLIT_MIN_BAND_INTERVALS = 4    # a band decodes up to one interval it does not own; keep that a small part
+    SPLIT_OK = 0
+    SPLIT_DECLINED = 1              # an irregularity, or no memory: the serial scan runs instead
+
+
+ctypedef struct SplitBand:
+    DecoderState* shared            # read-only here: tables, geometry, the output pointer
+    Scan* scan
+    const uint8_t* data
+    size_t size
+    const size_t* interval_start    # byte offset of each restart interval's first entropy-coded byte
+    int first_row, end_row          # MCU rows of the scan whose output rows this band writes
+    int status
+
+
+cdef int find_restart_intervals(const uint8_t* data, size_t size, size_t pos, size_t* interval_start,
+                                long long intervals, size_t* end_marker_pos) noexcept nogil:
+    # Record where each restart interval's data begins; SPLIT_OK only when exactly intervals - 1 RSTn markers
+    # come in sequence (T.81 F.1.2.3: RST0..RST7 modulo 8) and another marker then ends the scan. Markers are
+    # recognised as the bit reader recognises them (0xFF 0x00 is a stuffed 0xFF, 0xFF 0xFF is fill), so
+    # end_marker_pos is where the serial scan would leave pos.
+    cdef long long found = 1
+    cdef int expected = 0, code
+    cdef const uint8_t* hit
+    interval_start[0] = pos
+    while pos + 1 < size:
+        hit = <const uint8_t*>memchr(data + pos, 0xFF, size - 1 - pos)
+        if hit == NULL:
+            break
+        pos = <size_t>(hit - data)
+        code = data[pos + 1]
+        if code == 0x00 or code == 0xFF:
+            pos += 1
+            continue
+        if M_RST0 <= code <= M_RST7:
+            if code - M_RST0 != expected or found >= intervals:
+                return SPLIT_DECLINED
+            interval_start[found] = pos + 2
+            found += 1
+            expected = (expected + 1) & 7
+            pos += 2
+            continue
+        if found != intervals:
+            return SPLIT_DECLINED
+        end_marker_pos[0] = pos
+        return SPLIT_OK
+    return SPLIT_DECLINED           # the data ends inside the scan: truncated, for the serial scan to report
+
+
+cdef void decode_band(SplitBand* band) noexcept nogil:
+    # One band on a worker thread: a private copy of the state with its own ring planes and row buffers.
+    cdef DecoderState* st = <DecoderState*>malloc(sizeof(DecoderState))
+    cdef Frame* frame
+    cdef Component* comp
+    cdef int i, ok = 1
+    cdef size_t plane_bytes
+    band.status = SPLIT_DECLINED
+    if st == NULL:
+        return
+    memcpy(st, band.shared, sizeof(DecoderState))
+    frame = &st.frame
+    for i in range(MAX_COMPONENTS):
+        frame.comp[i].plane = NULL
+        frame.comp[i].row_buffer = NULL
+        frame.comp[i].coef = NULL
+    st.colsum = <uint16_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(uint16_t))
+    ok = st.colsum != NULL
+    for i in range(frame.ncomp):
+        comp = &frame.comp[i]
+        comp.plane_rows = 3 * comp.v * comp.block_size
+        plane_bytes = <size_t>comp.stride * comp.plane_rows
+        comp.plane = <uint8_t*>malloc(plane_bytes)
+        comp.row_buffer = <uint8_t*>calloc(comp.stride * comp.h_ratio + 64, 1)
+        if comp.plane == NULL or comp.row_buffer == NULL:
+            ok = 0
+            break
+        memset(comp.plane, 128, plane_bytes)
+    if ok:
+        if use_avx2:
+            decode_band_avx2(st, band)
+        else:
+            decode_band_portable(st, band)
+    for i in range(MAX_COMPONENTS):
+        free(frame.comp[i].plane)
+        free(frame.comp[i].row_buffer)
+    free(st.colsum)
+    free(st)
+
+
+cdef avx2_void decode_band_avx2(DecoderState* st, SplitBand* band) noexcept nogil:
+    band.status = decode_band_impl(st, band, 1)
+
+
+cdef portable_void decode_band_portable(DecoderState* st, SplitBand* band) noexcept nogil:
+    band.status = decode_band_impl(st, band, 0)
+
+
+cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) noexcept nogil:
+    # The MCU loop of decode_sequential_scan_impl for the intervals of one band, without its recovery paths:
+    # any error declines (the serial scan then finds and reports it).
+    cdef Frame* frame = &st.frame
+    cdef DecoderState* shared = band.shared
+    cdef Scan* scan = band.scan
+    cdef Component* comp
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef HuffTable* dc_tables[MAX_COMPONENTS]
+    cdef HuffTable* ac_tables[MAX_COMPONENTS]
+    cdef const uint16_t* quants[MAX_COMPONENTS]
+    cdef int vertical_context[MAX_COMPONENTS]   # upsampled vertically: reads one sample row of the next MCU row
+    cdef BitReader br
+    cdef int16_t coef[64]
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, bs, ready, row_height, context = 0
+    cdef int ri = shared.restart_interval, left_in_interval = 0
+    cdef int decode_first_row, decode_end_row, y_end
+    cdef long long mcu, mcu_end
+    cdef bint own_row
+    cdef uint8_t* dest
+    for i in range(scan.ncomp):
+        comp = &frame.comp[scan.comp_index[i]]
+        comps[i] = comp
+        dc_tables[i] = &shared.dc_tables[comp.dc_table]
+        ac_tables[i] = &shared.ac_tables[comp.ac_table]
+        quants[i] = &shared.quant[comp.quant_id][0]
+        vertical_context[i] = comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY
+        if vertical_context[i]:
+            context = 1
+    if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
+        return SPLIT_DECLINED
+    row_height = comps[0].block_size if frame.ncomp == 1 else frame.scale_bs * frame.vmax
+    decode_first_row = band.first_row - context if band.first_row > 0 else 0
+    decode_end_row = band.end_row + context if band.end_row + context <= mcus_h else mcus_h
+    y_end = band.end_row * row_height
+    if band.end_row == mcus_h or y_end > frame.out_h:
+        y_end = frame.out_h
+    st.rows_done = band.first_row * row_height
+    mcu = (<long long>decode_first_row * mcus_w) // ri * ri
+    mcu_end = <long long>decode_end_row * mcus_w
+    while mcu < mcu_end:
+        if left_in_interval == 0:
+            # The first MCU of an interval: the reader starts on the byte after RSTn, predictions at 0.
+            br_init(&br, band.data, band.interval_start[mcu // ri], band.size)
+            for i in range(scan.ncomp):
+                comps[i].dc_pred = 0
+            left_in_interval = ri
+        left_in_interval -= 1
+        my = <int>(mcu // mcus_w)
+        mx = <int>(mcu - <long long>my * mcus_w)
+        own_row = band.first_row <= my < band.end_row
+        for i in range(scan.ncomp):
+            comp = comps[i]
+            bs = comp.block_size
+            for by in range(comp.v if scan.ncomp > 1 else 1):
+                for bx in range(comp.h if scan.ncomp > 1 else 1):
+                    if bs == 1:
+                        result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                    else:
+                        memset(coef, 0, sizeof(coef))
+                        result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                    if result < 0:
+                        return SPLIT_DECLINED
+                    if my < decode_first_row or not (own_row or vertical_context[i]):
+                        continue        # walked for its bits only
+                    if scan.ncomp > 1:
+                        dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
+                    else:
+                        dest = plane_row(comp, my * bs) + mx * bs
+                    idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
+        if br_overrun(&br):
+            return SPLIT_DECLINED
+        mcu += 1
+        if mx == mcus_w - 1 and my >= band.first_row:
+            # As the serial scan: rows whose samples, and the row of context below, are complete.
+            if frame.ncomp == 1:
+                ready = (my + 1) * row_height
+            else:
+                ready = (my + 1) * row_height - frame.vmax
+            if my == decode_end_row - 1 or ready > y_end:
+                ready = y_end
+            convert_rows_impl(st, ready, avx2)
+    return SPLIT_OK
+
+
+cdef class _DecodeBand:
+    """A band of a threaded decode for the shared pool; run() releases the GIL for the whole band."""
+    cdef SplitBand band
+
+    def run(self):
+        with nogil:
+            decode_band(&self.band)
+
+
+def run_shared(list jobs, int threads):
+    """Run jobs (objects with run()) on the calling thread and threads - 1 workers of the encoder's pool,
+    each taking the next job as it finishes one: the caller works instead of waiting, and no job waits
+    for a worker to wake up while another sits idle."""
+    from cyjpeg._encoder import band_pool
+    pending = iter(jobs)
+
+    def work():
+        for job in pending:        # a list iterator hands each job out once, under the GIL
+            job.run()
+
+    helpers = [band_pool(threads - 1).submit(work) for _ in range(min(threads, len(jobs)) - 1)]
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()
+
+
+cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads):
+    # Band edges in MCU rows. When an interval is a whole number of rows, edges fall where the band (or, with
+    # vertical context, the row of context above it) starts an interval, so no band decodes rows it neither
+    # owns nor needs; otherwise a band decodes at most one interval's worth of MCUs before its first row.
+    cdef int count, k, edge, first, rows_per_interval = 0
+    count = threads * SPLIT_BANDS_PER_THREAD
+    count = min(count, mcus_h // SPLIT_MIN_BAND_ROWS, <int>(intervals // SPLIT_MIN_BAND_INTERVALS))
+    if count < 2:
+        return []
+    if ri % mcus_w == 0:
+        rows_per_interval = ri // mcus_w
+    bands = []
+    first = 0
+    for k in range(1, count + 1):
+        edge = <int>(<long long>mcus_h * k // count)
+        if rows_per_interval > 1 and k < count:
+            edge = (edge - context) // rows_per_interval * rows_per_interval + context
+        if first < edge <= mcus_h and (edge < mcus_h or k == count):
+            bands.append((first, edge))
+            first = edge
+    return bands if len(bands) >= 2 else []
+
+
+cdef bint decode_split_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size, size_t* pos_io,
+                            int threads) except -1:
+    # The first scan in bands when it can be (see above): True when it is decoded and its rows converted,
+    # pos_io at the marker that ends it; False when declined, nothing changed.
+    cdef Frame* frame = &st.frame
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef int i, mcus_w, mcus_h, context = 0, status
+    cdef int ri = st.restart_interval
+    cdef long long intervals
+    cdef size_t end_marker_pos = 0
+    cdef size_t* interval_start
+    cdef _DecodeBand job
+    if (threads < 2 or ri == 0 or frame.progressive or scan.ncomp != frame.ncomp or st.rows_done != 0
+            or <long long>frame.width * frame.height < split_min_pixels):
+        return False
+    for i in range(scan.ncomp):
+        comps[i] = &frame.comp[scan.comp_index[i]]
+        if comps[i].upsample == UPSAMPLE_H2V2_FANCY or comps[i].upsample == UPSAMPLE_H1V2_FANCY:
+            context = 1
+    if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
+        return False
+    intervals = (<long long>mcus_w * mcus_h + ri - 1) // ri
+    bands = split_rows(mcus_h, mcus_w, ri, intervals, context, threads)
+    if not bands:
+        return False
+    interval_start = <size_t*>malloc(<size_t>intervals * sizeof(size_t))
+    if interval_start == NULL:
+        return False
+    try:
+        with nogil:
+            status = find_restart_intervals(data, size, pos_io[0], interval_start, intervals, &end_marker_pos)
+        if status != SPLIT_OK:
+            return False
+        jobs = []
+        for first_row, end_row in bands:
+            job = _DecodeBand.__new__(_DecodeBand)
+            job.band.shared = st
+            job.band.scan = scan
+            job.band.data = data
+            job.band.size = size
+            job.band.interval_start = interval_start
+            job.band.first_row = first_row
+            job.band.end_row = end_row
+            job.band.status = SPLIT_DECLINED
+            jobs.append(job)
+        run_shared(jobs, threads)
+        for job in jobs:
+            if job.band.status != SPLIT_OK:
+                return False
+    finally:
+        free(interval_start)
+    for i in range(scan.ncomp):
+        comps[i].scanned = 1
+        comps[i].dc_pred = 0
+    st.dead = 0
+    st.rows_done = frame.out_h
+    pos_io[0] = end_marker_pos
+    global split_scans_decoded
+    split_scans_decoded += 1
+    return True
+
+
+# Scans decoded in bands since import: lets tests tell the split path from the serial fallback.
+cdef long long split_scans_decoded = 0
+# Frames smaller than this many pixels are decoded serially (tests lower it to split small files).
+cdef long long split_min_pixels = SPLIT_MIN_PIXELS
+
+
+def _set_split_min_pixels(long long pixels):
+    """Tests: split frames of at least `pixels` pixels (default about a megapixel); returns the previous
+    value. Not thread-safe; not part of the public API."""
+    global split_min_pixels
+    previous = split_min_pixels
+    split_min_pixels = pixels
+    return previous
+
+
+def _split_scans_decoded():
+    """Tests: how many scans were decoded in restart-interval bands (decode threads=N) since import."""
+    return split_scans_decoded

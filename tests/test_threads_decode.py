@@ -1,0 +1,212 @@
+"""decode(threads=N): restart-interval bands decoded concurrently give the pixels of the serial decode.
+
+The split runs only on sequential files whose RSTn markers are intact; everything else (no markers, lost or
+damaged markers, truncation, progressive files) must come out of the serial scan exactly as with threads=1,
+errors and strict=False concealment included. Pillow is the oracle for the pixels themselves. The split is
+normally kept for frames of a megapixel or more; the tests lower that limit so small files are split too, and
+check through a counter that the split really ran where it should.
+"""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cyjpeg
+from cyjpeg import _decoder
+from cyjpeg.errors import JpegError
+
+from conftest import pillow_decode, synthetic_image
+
+RESTART_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "jpeg" / "restart"
+MCU_SIZE = {"4:4:4": (8, 8), "4:2:2": (16, 8), "4:2:0": (16, 16), "4:4:0": (8, 16)}
+
+
+@pytest.fixture(autouse=True)
+def split_small_frames():
+    previous = _decoder._set_split_min_pixels(0)
+    yield
+    _decoder._set_split_min_pixels(previous)
+
+
+def decode_counting_splits(data, **options):
+    before = _decoder._split_scans_decoded()
+    pixels = cyjpeg.decode(data, **options)
+    return pixels, _decoder._split_scans_decoded() - before
+
+
+def outcome(data, **options):
+    """The decoded pixels, or the exception type and message, for comparing a threaded decode to a serial one."""
+    try:
+        return cyjpeg.decode(data, **options)
+    except JpegError as error:
+        return (type(error), str(error))
+
+
+def assert_same_outcome(data, **options):
+    serial = outcome(data, threads=1, **options)
+    for threads in (2, 3, 4):
+        threaded = outcome(data, threads=threads, **options)
+        if isinstance(serial, tuple):
+            assert threaded == serial, threads
+        else:
+            assert isinstance(threaded, np.ndarray), threaded
+            np.testing.assert_array_equal(threaded, serial, err_msg=f"threads={threads}")
+    return serial
+
+
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4", "4:4:0", "gray"])
+@pytest.mark.parametrize("interval", ["row", "two rows", 7, "row + 5"])
+def test_bands_match_serial_and_pillow(subsampling, interval):
+    # 300 x 333: the last MCU column and row are partial; 7 and row + 5 MCUs do not divide an MCU row, so
+    # bands start inside an interval and intervals straddle rows.
+    gray = subsampling == "gray"
+    pixels = synthetic_image(333, 300, channels=1 if gray else 3, seed=5)
+    mcu_w, _ = MCU_SIZE["4:4:4" if gray else subsampling]
+    mcus_x = -(-300 // mcu_w)
+    restart_interval = {"row": mcus_x, "two rows": 2 * mcus_x, "row + 5": mcus_x + 5}.get(interval, interval)
+    data = cyjpeg.encode(pixels, quality=85, subsampling="4:4:4" if gray else subsampling,
+                         restart_interval=restart_interval)
+    serial, splits = decode_counting_splits(data, threads=1)
+    assert splits == 0
+    np.testing.assert_array_equal(serial, pillow_decode(data))
+    for threads in (2, 3, 4):
+        threaded, splits = decode_counting_splits(data, threads=threads)
+        assert splits == 1, threads
+        np.testing.assert_array_equal(threaded, serial, err_msg=f"threads={threads}")
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4", "gray"])
+def test_scaled_bands_match_serial_and_pillow_draft(subsampling, scale):
+    gray = subsampling == "gray"
+    pixels = synthetic_image(410, 390, channels=1 if gray else 3, seed=6)
+    data = cyjpeg.encode(pixels, subsampling="4:4:4" if gray else subsampling, restart_interval=5)
+    serial = cyjpeg.decode(data, scale=scale)
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft(image.mode, (image.width // scale, image.height // scale))
+        np.testing.assert_array_equal(serial, np.asarray(image))
+    for threads in (2, 4):
+        threaded, splits = decode_counting_splits(data, scale=scale, threads=threads)
+        assert splits == 1
+        np.testing.assert_array_equal(threaded, serial)
+
+
+def test_restart_corpus():
+    paths = sorted(RESTART_CORPUS.glob("*.jpg"))
+    if not paths:
+        pytest.skip(f"restart corpus not found under {RESTART_CORPUS}")
+    split = 0
+    for path in paths:
+        data = path.read_bytes()
+        serial = outcome(data, threads=1)
+        for threads in (2, 3, 4):
+            before = _decoder._split_scans_decoded()
+            threaded = outcome(data, threads=threads)
+            split += _decoder._split_scans_decoded() - before
+            if isinstance(serial, tuple):
+                assert threaded == serial, path.name
+            else:
+                np.testing.assert_array_equal(threaded, serial, err_msg=f"{path.name} threads={threads}")
+    assert split > 0  # at least the libjpeg-turbo 640x480 photo with restarts is split
+
+
+def restart_file(interval=None, size=(256, 320)):
+    pixels = synthetic_image(*size, seed=9)
+    mcus_x = -(-size[1] // 16)
+    return bytearray(cyjpeg.encode(pixels, quality=80, restart_interval=interval or mcus_x))
+
+
+def rst_positions(data):
+    start = data.index(b"\xff\xda")
+    return [i for i in range(start, len(data) - 1) if data[i] == 0xFF and 0xD0 <= data[i + 1] <= 0xD7]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_truncated_files_decode_as_serial(strict):
+    data = restart_file()
+    for cut in (len(data) - 2, len(data) * 3 // 4, len(data) // 2, rst_positions(data)[5] + 1,
+                rst_positions(data)[5] + 2):
+        assert_same_outcome(bytes(data[:cut]), strict=strict)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("damage", ["renumbered", "removed", "extra", "swapped"])
+def test_damaged_markers_fall_back_to_serial(damage, strict):
+    data = restart_file()
+    positions = rst_positions(data)
+    at = positions[6]
+    if damage == "renumbered":
+        data[at + 1] = 0xD0 + (data[at + 1] - 0xD0 + 1) % 8
+    elif damage == "removed":
+        del data[at:at + 2]
+    elif damage == "extra":
+        data[at:at] = bytes([0xFF, data[at + 1]])
+    else:
+        data[at + 1], data[positions[7] + 1] = data[positions[7] + 1], data[at + 1]
+    before = _decoder._split_scans_decoded()
+    serial = assert_same_outcome(bytes(data), strict=strict)
+    assert _decoder._split_scans_decoded() == before   # every threaded attempt declined
+    if not isinstance(serial, tuple):
+        np.testing.assert_array_equal(serial, pillow_decode(bytes(data)))
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_corrupt_entropy_data_falls_back_to_serial(strict):
+    # Bytes overwritten inside intervals (markers kept): a bad code, or an interval that runs into its RSTn.
+    data = restart_file()
+    positions = rst_positions(data)
+    for interval in (2, 9, len(positions) - 1):
+        damaged = bytearray(data)
+        middle = (positions[interval - 1] + positions[interval]) // 2
+        damaged[middle:middle + 6] = b"\xfe\xfe\xfe\xfe\xfe\xfe"
+        assert_same_outcome(bytes(damaged), strict=strict)
+
+
+def test_without_restart_markers_is_serial():
+    data = cyjpeg.encode(synthetic_image(300, 300, seed=2))
+    serial = cyjpeg.decode(data)
+    threaded, splits = decode_counting_splits(data, threads=2)
+    assert splits == 0
+    np.testing.assert_array_equal(threaded, serial)
+
+
+def test_progressive_with_restarts_is_serial():
+    buffer = io.BytesIO()
+    Image.fromarray(synthetic_image(300, 300, seed=3)).save(buffer, "JPEG", progressive=True,
+                                                              restart_marker_rows=1)
+    data = buffer.getvalue()
+    threaded, splits = decode_counting_splits(data, threads=3)
+    assert splits == 0
+    np.testing.assert_array_equal(threaded, pillow_decode(data))
+
+
+def test_pillow_written_restart_file():
+    buffer = io.BytesIO()
+    Image.fromarray(synthetic_image(400, 500, seed=4)).save(buffer, "JPEG", quality=90, restart_marker_blocks=11)
+    data = buffer.getvalue()
+    threaded, splits = decode_counting_splits(data, threads=2)
+    assert splits == 1
+    np.testing.assert_array_equal(threaded, pillow_decode(data))
+
+
+def test_threads_argument():
+    data = bytes(restart_file())
+    serial = cyjpeg.decode(data)
+    for threads in (None, 0, np.int64(2)):
+        np.testing.assert_array_equal(cyjpeg.decode(data, threads=threads), serial)
+    for bad in (-1, 1025, 1.5, "2", True):
+        with pytest.raises(ValueError, match="threads"):
+            cyjpeg.decode(data, threads=bad)
+
+
+def test_large_frame_splits_at_default_limit():
+    _decoder._set_split_min_pixels(1 << 20)
+    pixels = synthetic_image(1024, 1100, seed=8)
+    data = cyjpeg.encode(pixels, restart_interval=-(-1100 // 16))
+    small = cyjpeg.encode(pixels[:512, :512], restart_interval=32)
+    threaded, splits = decode_counting_splits(data, threads=2)
+    assert splits == 1
+    np.testing.assert_array_equal(threaded, pillow_decode(data))
+    assert decode_counting_splits(small, threads=2)[1] == 0
