@@ -129,31 +129,49 @@ def speed_table(set_name, photos, table, rounds, threads):
 
 
 def split_image_table(photo, rounds):
-    """cyjpeg's threads=N on one photo: the image split into restart-marker bands coded concurrently."""
+    """cyjpeg's threads=N on one photo. Encode: bands of MCU rows coded concurrently (same bytes, no markers).
+    Decode: bands of restart intervals, so it is timed on the photo written with a restart marker after every
+    MCU row (as cameras write them) and, for comparison, on the same photo without markers (decoded serially
+    whatever threads= says). Wall time and CPU time (all threads of the process) are medians of interleaved
+    rounds: on a shared machine the wall-clock ratio shows what the other core had to spare, the CPU time what
+    the split costs."""
     try:
         cyjpeg.encode(photo[:16, :16], threads=2)
     except TypeError:
         print("\n(threads= not supported by this cyjpeg: skipped the one-image split)")
         return
-    data = cyjpeg.encode(photo, threads=1)
-    jobs = {
-        ("encode", n): (lambda n=n: run_serial(lambda p: cyjpeg.encode(p, threads=n), [photo])) for n in (1, 2)
-    }
+    mcus_x = -(-photo.shape[1] // 16)  # 4:2:0
+    files = {"decode, RST every MCU row": cyjpeg.encode(photo, threads=1, restart_interval=mcus_x),
+             "decode, no RST": cyjpeg.encode(photo, threads=1)}
+    cpu = {}
+
+    def timed(key, function, argument):
+        cpu_start = time.process_time()
+        seconds = run_serial(function, [argument])
+        cpu.setdefault(key, []).append(time.process_time() - cpu_start)
+        return seconds
+
+    jobs = {("encode", n): (lambda n=n: timed(("encode", n), lambda p: cyjpeg.encode(p, threads=n), photo))
+            for n in (1, 2)}
     ops = ["encode"]
     try:
-        cyjpeg.decode(data, threads=2)
+        cyjpeg.decode(files["decode, no RST"], threads=2)
     except TypeError:
         print("\n(decode(threads=) not supported by this cyjpeg: decode skipped in the one-image split)")
     else:
-        ops.append("decode")
-        jobs.update({("decode", n): (lambda n=n: run_serial(lambda d: cyjpeg.decode(d, threads=n), [data]))
-                     for n in (1, 2)})
+        for op, data in files.items():
+            ops.append(op)
+            jobs.update({(op, n): (lambda n=n, op=op, data=data: timed(
+                (op, n), lambda d: cyjpeg.decode(d, threads=n), data)) for n in (1, 2)})
     medians = interleaved_medians(jobs, rounds)
     megapixels = photo.shape[0] * photo.shape[1] / 1e6
-    print(f"\n### one {megapixels:.1f} MP photo, cyjpeg threads=1 vs threads=2\n")
+    print(f"\n### one {megapixels:.1f} MP photo, cyjpeg threads=1 vs threads=2 ({rounds} rounds)\n")
+    print("| operation | threads=1 MP/s | threads=2 MP/s | ratio | CPU ms threads=1 | CPU ms threads=2 |")
+    print("|---|---:|---:|---:|---:|---:|")
     for op in ops:
         one, two = megapixels / medians[op, 1], megapixels / medians[op, 2]
-        print(f"{op}: {one:.0f} MP/s -> {two:.0f} MP/s ({two / one:.2f}x)")
+        cpu_one, cpu_two = (statistics.median(cpu[op, n][1:]) * 1e3 for n in (1, 2))  # [0]: warm-up
+        print(f"| {op} | {one:.0f} | {two:.0f} | {two / one:.2f}x | {cpu_one:.1f} | {cpu_two:.1f} |")
 
 
 # The child process loads only what the codec call needs (a .npy of the pixels, or the JPEG bytes), so the

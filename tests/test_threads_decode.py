@@ -1,8 +1,9 @@
-"""decode(threads=N): restart-interval bands decoded concurrently give the pixels of the serial decode.
+"""decode(threads=N): restart-interval bands, or the two-stage pipeline, give the pixels of the serial decode.
 
-The split runs only on sequential files whose RSTn markers are intact; everything else (no markers, lost or
-damaged markers, truncation, progressive files) must come out of the serial scan exactly as with threads=1,
-errors and strict=False concealment included. Pillow is the oracle for the pixels themselves. The split is
+Bands run only on sequential files whose RSTn markers are intact, the pipeline on sequential files without
+markers (or with too few intervals for bands); anything irregular (lost or damaged markers, bad codes,
+truncation) and progressive files must come out of the serial scan exactly as with threads=1, errors and
+strict=False concealment included. Pillow is the oracle for the pixels themselves. The split is
 normally kept for frames of a megapixel or more; the tests lower that limit so small files are split too, and
 check through a counter that the split really ran where it should.
 """
@@ -164,12 +165,62 @@ def test_corrupt_entropy_data_falls_back_to_serial(strict):
         assert_same_outcome(bytes(damaged), strict=strict)
 
 
-def test_without_restart_markers_is_serial():
-    data = cyjpeg.encode(synthetic_image(300, 300, seed=2))
+def decode_counting_pipelines(data, **options):
+    before = _decoder._pipelined_scans_decoded()
+    pixels = cyjpeg.decode(data, **options)
+    return pixels, _decoder._pipelined_scans_decoded() - before
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4, 8])
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4", "4:4:0", "gray"])
+def test_pipeline_without_restart_markers(subsampling, scale):
+    # No RSTn: one thread reads the bits, another transforms and converts, and the pixels are the serial ones.
+    gray = subsampling == "gray"
+    pixels = synthetic_image(333, 300, channels=1 if gray else 3, seed=2)
+    data = cyjpeg.encode(pixels, subsampling="4:4:4" if gray else subsampling)
+    serial = cyjpeg.decode(data, scale=scale)
+    if scale == 1:
+        np.testing.assert_array_equal(serial, pillow_decode(data))
+    for threads in (2, 3):
+        threaded, pipelined = decode_counting_pipelines(data, scale=scale, threads=threads)
+        assert pipelined == 1
+        np.testing.assert_array_equal(threaded, serial)
+
+
+def test_pipeline_when_intervals_are_too_long_for_bands():
+    # Two restart intervals are too few for bands; the pipeline follows the markers instead.
+    pixels = synthetic_image(320, 320, seed=12)
+    data = cyjpeg.encode(pixels, restart_interval=20 * 12)
     serial = cyjpeg.decode(data)
-    threaded, splits = decode_counting_splits(data, threads=2)
-    assert splits == 0
+    np.testing.assert_array_equal(serial, pillow_decode(data))
+    threaded, pipelined = decode_counting_pipelines(data, threads=2)
+    assert pipelined == 1
     np.testing.assert_array_equal(threaded, serial)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_pipeline_damage_falls_back_to_serial(strict):
+    plain = bytearray(cyjpeg.encode(synthetic_image(256, 320, seed=13), quality=80))
+    long_intervals = bytearray(cyjpeg.encode(synthetic_image(256, 320, seed=13), quality=80,
+                                             restart_interval=20 * 8))
+    sos = plain.index(b"\xff\xda")
+    cases = [plain[:len(plain) * 2 // 3], plain[:-2]]
+    for offset in (0.3, 0.7):
+        damaged = bytearray(plain)
+        at = sos + int((len(plain) - sos) * offset)
+        damaged[at:at + 8] = b"\xff\x00" * 4     # stuffed 0xFF data bytes: 16 one bits are never a code
+        cases.append(damaged)
+    marker = rst_positions(long_intervals)[0]
+    renumbered = bytearray(long_intervals)
+    renumbered[marker + 1] = 0xD3
+    cases += [renumbered, long_intervals[:marker], long_intervals[:marker] + long_intervals[marker + 2:]]
+    for data in cases:
+        before = _decoder._pipelined_scans_decoded()
+        serial = assert_same_outcome(bytes(data), strict=strict)
+        if isinstance(serial, tuple):
+            assert _decoder._pipelined_scans_decoded() == before, serial
+    if strict:  # the cases above do reach the errors
+        assert [isinstance(outcome(bytes(data)), tuple) for data in cases] == [True, False, True, True, False, True, True]
 
 
 def test_progressive_with_restarts_is_serial():
@@ -177,8 +228,9 @@ def test_progressive_with_restarts_is_serial():
     Image.fromarray(synthetic_image(300, 300, seed=3)).save(buffer, "JPEG", progressive=True,
                                                               restart_marker_rows=1)
     data = buffer.getvalue()
+    before = _decoder._pipelined_scans_decoded()
     threaded, splits = decode_counting_splits(data, threads=3)
-    assert splits == 0
+    assert splits == 0 and _decoder._pipelined_scans_decoded() == before
     np.testing.assert_array_equal(threaded, pillow_decode(data))
 
 
@@ -210,3 +262,4 @@ def test_large_frame_splits_at_default_limit():
     assert splits == 1
     np.testing.assert_array_equal(threaded, pillow_decode(data))
     assert decode_counting_splits(small, threads=2)[1] == 0
+    assert decode_counting_pipelines(small, threads=2)[1] == 0

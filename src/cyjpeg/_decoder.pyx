@@ -1324,6 +1324,7 @@ cdef enum:
     SPLIT_MIN_BAND_INTERVALS = 4    # a band decodes up to one interval it does not own; keep that a small part
     SPLIT_OK = 0
     SPLIT_DECLINED = 1              # an irregularity, or no memory: the serial scan runs instead
+    SPLIT_GEOMETRY = 2              # too few MCU rows or intervals for bands (the pipeline may still run)
 
 
 ctypedef struct SplitBand:
@@ -1556,8 +1557,32 @@ cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int co
 
 cdef bint decode_split_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size, size_t* pos_io,
                             int threads) except -1:
-    # The first scan in bands when it can be (see above): True when it is decoded and its rows converted,
-    # pos_io at the marker that ends it; False when declined, nothing changed.
+    # The first scan on several threads when it can be: in bands of restart intervals (see above), else in
+    # the two-stage pipeline (see below). True when it is decoded and its rows converted, pos_io at the marker
+    # that ends it; False when declined, for the serial scan to decode from the start.
+    cdef Frame* frame = &st.frame
+    cdef int i, status = SPLIT_GEOMETRY
+    if (threads < 2 or frame.progressive or scan.ncomp != frame.ncomp or st.rows_done != 0
+            or <long long>frame.width * frame.height < split_min_pixels):
+        return False
+    if st.restart_interval:
+        status = decode_bands(st, scan, data, size, pos_io, threads)
+    if status == SPLIT_GEOMETRY:
+        status = decode_pipelined(st, scan, data, size, pos_io, threads)
+    if status != SPLIT_OK:
+        return False
+    for i in range(scan.ncomp):
+        frame.comp[scan.comp_index[i]].scanned = 1
+        frame.comp[scan.comp_index[i]].dc_pred = 0
+    st.dead = 0
+    st.rows_done = frame.out_h
+    return True
+
+
+cdef int decode_bands(DecoderState* st, Scan* scan, const uint8_t* data, size_t size, size_t* pos_io,
+                      int threads) except -1:
+    # SPLIT_OK: decoded in bands; SPLIT_GEOMETRY: too few rows or intervals to split (nothing was read);
+    # SPLIT_DECLINED: the markers or the data are irregular (the serial scan must handle it).
     cdef Frame* frame = &st.frame
     cdef Component* comps[MAX_COMPONENTS]
     cdef int i, mcus_w, mcus_h, context = 0, status
@@ -1566,27 +1591,24 @@ cdef bint decode_split_scan(DecoderState* st, Scan* scan, const uint8_t* data, s
     cdef size_t end_marker_pos = 0
     cdef size_t* interval_start
     cdef _DecodeBand job
-    if (threads < 2 or ri == 0 or frame.progressive or scan.ncomp != frame.ncomp or st.rows_done != 0
-            or <long long>frame.width * frame.height < split_min_pixels):
-        return False
     for i in range(scan.ncomp):
         comps[i] = &frame.comp[scan.comp_index[i]]
         if comps[i].upsample == UPSAMPLE_H2V2_FANCY or comps[i].upsample == UPSAMPLE_H1V2_FANCY:
             context = 1
     if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
-        return False
+        return SPLIT_DECLINED
     intervals = (<long long>mcus_w * mcus_h + ri - 1) // ri
     bands = split_rows(mcus_h, mcus_w, ri, intervals, context, threads)
     if not bands:
-        return False
+        return SPLIT_GEOMETRY
     interval_start = <size_t*>malloc(<size_t>intervals * sizeof(size_t))
     if interval_start == NULL:
-        return False
+        return SPLIT_DECLINED
     try:
         with nogil:
             status = find_restart_intervals(data, size, pos_io[0], interval_start, intervals, &end_marker_pos)
         if status != SPLIT_OK:
-            return False
+            return SPLIT_DECLINED
         jobs = []
         for first_row, end_row in bands:
             job = _DecodeBand.__new__(_DecodeBand)
@@ -1602,18 +1624,13 @@ cdef bint decode_split_scan(DecoderState* st, Scan* scan, const uint8_t* data, s
         run_shared(jobs, threads)
         for job in jobs:
             if job.band.status != SPLIT_OK:
-                return False
+                return SPLIT_DECLINED
     finally:
         free(interval_start)
-    for i in range(scan.ncomp):
-        comps[i].scanned = 1
-        comps[i].dc_pred = 0
-    st.dead = 0
-    st.rows_done = frame.out_h
     pos_io[0] = end_marker_pos
     global split_scans_decoded
     split_scans_decoded += 1
-    return True
+    return SPLIT_OK
 
 
 # Scans decoded in bands since import: lets tests tell the split path from the serial fallback.
@@ -1634,3 +1651,284 @@ def _set_split_min_pixels(long long pixels):
 def _split_scans_decoded():
     """Tests: how many scans were decoded in restart-interval bands (decode threads=N) since import."""
     return split_scans_decoded
+
+
+# ----------------------------------------------------------------------------------------------------------
+# decode(threads=N) on a file without restart markers: a two-stage pipeline (issue 5)
+#
+# Without restart markers the entropy-coded data can only be read from its start (every block's DC term is
+# coded against the one before, T.81 F.1.2.1), so the scan cannot be cut into bands. It can be cut into
+# stages: the calling thread Huffman-decodes MCU rows into a small ring of quantized coefficient rows, and a
+# worker of the pool inverse-transforms each row into the planes, upsamples and colour-converts it, one row
+# behind, exactly as the serial scan does after decoding a row. The two meet under one lock and condition
+# variable (_sync.h), once per MCU row. Memory: PIPE_RING_ROWS MCU rows of coefficients (2 bytes each) besides
+# the serial scan's own planes. Also used when a file's restart intervals are too long or too few for bands;
+# restart markers are then followed in the stage that reads the bits, and any irregularity there (a marker
+# out of sequence, a bad code, data that runs out) stops both stages and declines, as the bands do.
+
+cdef extern from "_sync.h":
+    ctypedef struct cy_sync:
+        pass
+    int cy_sync_init(cy_sync* sync) noexcept nogil
+    void cy_sync_destroy(cy_sync* sync) noexcept nogil
+    void cy_sync_lock(cy_sync* sync) noexcept nogil
+    void cy_sync_unlock(cy_sync* sync) noexcept nogil
+    void cy_sync_wait(cy_sync* sync) noexcept nogil
+    void cy_sync_wake_all(cy_sync* sync) noexcept nogil
+
+cdef enum:
+    PIPE_RING_ROWS = 4              # MCU rows of coefficients the reading stage may run ahead
+
+
+ctypedef struct Pipeline:
+    DecoderState* st                # the serial scan's state: the converting stage uses its planes and buffers
+    Scan* scan
+    int mcus_w, mcus_h
+    Py_ssize_t blocks_per_row       # blocks of one MCU row, all components, in decoding order
+    int16_t* coef_ring              # PIPE_RING_ROWS x blocks_per_row x 64 quantized coefficients
+    uint8_t* dc_only_ring           # per block: 1 when no AC coefficient is set
+    cy_sync sync
+    int rows_read                   # MCU rows whose coefficients are in the ring (under sync)
+    int rows_converted              # MCU rows the converting stage has finished with (under sync)
+    int stop                        # the reading stage gave up: the converting stage returns (under sync)
+
+
+cdef int pipeline_read(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io) noexcept nogil:
+    cdef int status = SPLIT_DECLINED
+    if use_avx2:
+        pipeline_read_avx2(pipe, data, size, pos_io, &status)
+    else:
+        pipeline_read_portable(pipe, data, size, pos_io, &status)
+    return status
+
+
+cdef avx2_void pipeline_read_avx2(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io,
+                                  int* status) noexcept nogil:
+    status[0] = pipeline_read_impl(pipe, data, size, pos_io)
+
+
+cdef portable_void pipeline_read_portable(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io,
+                                          int* status) noexcept nogil:
+    status[0] = pipeline_read_impl(pipe, data, size, pos_io)
+
+
+cdef inline int pipeline_stop(Pipeline* pipe) noexcept nogil:
+    cy_sync_lock(&pipe.sync)
+    pipe.stop = 1
+    cy_sync_wake_all(&pipe.sync)
+    cy_sync_unlock(&pipe.sync)
+    return SPLIT_DECLINED
+
+
+cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io) noexcept nogil:
+    # Stage one, on the calling thread: the Huffman half of decode_sequential_scan_impl, into the ring. The
+    # DC predictions are kept here (not in the components, which the other stage reads).
+    cdef DecoderState* st = pipe.st
+    cdef Scan* scan = pipe.scan
+    cdef Component* comp
+    cdef HuffTable* dc_tables[MAX_COMPONENTS]
+    cdef HuffTable* ac_tables[MAX_COMPONENTS]
+    cdef int dc_pred[MAX_COMPONENTS]
+    cdef int blocks_h[MAX_COMPONENTS]
+    cdef int blocks_v[MAX_COMPONENTS]
+    cdef int block_size[MAX_COMPONENTS]
+    cdef BitReader br
+    cdef int16_t* coef
+    cdef uint8_t* dc_only
+    cdef int i, bx, by, mx, my, result, stopped, expected_rst = 0
+    cdef int ri = st.restart_interval, left_in_interval = st.restart_interval
+    for i in range(scan.ncomp):
+        comp = &st.frame.comp[scan.comp_index[i]]
+        dc_tables[i] = &st.dc_tables[comp.dc_table]
+        ac_tables[i] = &st.ac_tables[comp.ac_table]
+        dc_pred[i] = 0
+        blocks_h[i] = comp.h if scan.ncomp > 1 else 1
+        blocks_v[i] = comp.v if scan.ncomp > 1 else 1
+        block_size[i] = comp.block_size
+    br_init(&br, data, pos_io[0], size)
+    for my in range(pipe.mcus_h):
+        cy_sync_lock(&pipe.sync)
+        while my - pipe.rows_converted >= PIPE_RING_ROWS and not pipe.stop:
+            cy_sync_wait(&pipe.sync)
+        stopped = pipe.stop
+        cy_sync_unlock(&pipe.sync)
+        if stopped:
+            return SPLIT_DECLINED
+        coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
+        dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
+        for mx in range(pipe.mcus_w):
+            if ri:
+                if left_in_interval == 0:
+                    # T.81 F.1.2.3: the expected RSTn (after any bytes that are not a marker, as restart()
+                    # skips them); anything else is for the serial scan's resynchronisation.
+                    br_reset_bits(&br)
+                    if not br.stopped:
+                        br_find_marker(&br)
+                    if br.marker != M_RST0 + expected_rst:
+                        return pipeline_stop(pipe)
+                    br.pos = br.marker_pos + 2
+                    br.stopped = 0
+                    br.marker = 0
+                    expected_rst = (expected_rst + 1) & 7
+                    for i in range(scan.ncomp):
+                        dc_pred[i] = 0
+                    left_in_interval = ri
+                left_in_interval -= 1
+            for i in range(scan.ncomp):
+                for by in range(blocks_v[i]):
+                    for bx in range(blocks_h[i]):
+                        if block_size[i] == 1:
+                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
+                        else:
+                            memset(coef, 0, 64 * sizeof(int16_t))
+                            result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
+                        if result < 0:
+                            return pipeline_stop(pipe)
+                        dc_only[0] = result == 1
+                        coef += 64
+                        dc_only += 1
+            if br_overrun(&br):
+                return pipeline_stop(pipe)
+        cy_sync_lock(&pipe.sync)
+        pipe.rows_read = my + 1
+        cy_sync_wake_all(&pipe.sync)
+        cy_sync_unlock(&pipe.sync)
+    if not br.stopped:
+        br_find_marker(&br)
+    pos_io[0] = br.marker_pos
+    return SPLIT_OK
+
+
+cdef void pipeline_convert(Pipeline* pipe) noexcept nogil:
+    if use_avx2:
+        pipeline_convert_avx2(pipe)
+    else:
+        pipeline_convert_portable(pipe)
+
+
+cdef avx2_void pipeline_convert_avx2(Pipeline* pipe) noexcept nogil:
+    pipeline_convert_impl(pipe, 1)
+
+
+cdef portable_void pipeline_convert_portable(Pipeline* pipe) noexcept nogil:
+    pipeline_convert_impl(pipe, 0)
+
+
+cdef inline void pipeline_convert_impl(Pipeline* pipe, int avx2) noexcept nogil:
+    # Stage two, on a worker: the rest of decode_sequential_scan_impl for each MCU row once it is in the ring.
+    cdef DecoderState* st = pipe.st
+    cdef Frame* frame = &st.frame
+    cdef Scan* scan = pipe.scan
+    cdef Component* comp
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef const uint16_t* quants[MAX_COMPONENTS]
+    cdef const int16_t* coef
+    cdef const uint8_t* dc_only
+    cdef uint8_t* dest
+    cdef int i, bx, by, mx, my, bs, ready, stopped
+    for i in range(scan.ncomp):
+        comps[i] = &frame.comp[scan.comp_index[i]]
+        quants[i] = &st.quant[comps[i].quant_id][0]
+    for my in range(pipe.mcus_h):
+        cy_sync_lock(&pipe.sync)
+        while pipe.rows_read <= my and not pipe.stop:
+            cy_sync_wait(&pipe.sync)
+        stopped = pipe.stop
+        cy_sync_unlock(&pipe.sync)
+        if stopped:
+            return
+        coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
+        dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
+        for mx in range(pipe.mcus_w):
+            for i in range(scan.ncomp):
+                comp = comps[i]
+                bs = comp.block_size
+                for by in range(comp.v if scan.ncomp > 1 else 1):
+                    for bx in range(comp.h if scan.ncomp > 1 else 1):
+                        if scan.ncomp > 1:
+                            dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
+                        else:
+                            dest = plane_row(comp, my * bs) + mx * bs
+                        idct_scaled(bs, dc_only[0], coef, quants[i], dest, comp.stride)
+                        coef += 64
+                        dc_only += 1
+        # As the serial scan: rows whose samples, and the row of context below, are complete.
+        if frame.ncomp == 1:
+            ready = (my + 1) * comps[0].block_size
+        else:
+            ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
+        if my == pipe.mcus_h - 1:
+            ready = frame.out_h
+        convert_rows_impl(st, ready, avx2)
+        cy_sync_lock(&pipe.sync)
+        pipe.rows_converted = my + 1
+        cy_sync_wake_all(&pipe.sync)
+        cy_sync_unlock(&pipe.sync)
+
+
+cdef class _PipelineStage:
+    """The converting stage of a pipelined decode, for the pool; run() releases the GIL throughout."""
+    cdef Pipeline* pipe
+
+    def run(self):
+        with nogil:
+            pipeline_convert(self.pipe)
+
+
+cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, size_t size, size_t* pos_io,
+                          int threads) except -1:
+    # SPLIT_OK when the scan is decoded and converted; SPLIT_DECLINED (nothing changed that the serial scan
+    # does not set again) otherwise.
+    cdef Pipeline* pipe
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef int i, status = SPLIT_DECLINED, blocks_per_mcu = 0
+    cdef size_t end_pos = pos_io[0]
+    cdef _PipelineStage stage
+    for i in range(scan.ncomp):
+        comps[i] = &st.frame.comp[scan.comp_index[i]]
+        blocks_per_mcu += comps[i].h * comps[i].v if scan.ncomp > 1 else 1
+    pipe = <Pipeline*>calloc(1, sizeof(Pipeline))
+    if pipe == NULL:
+        return SPLIT_DECLINED
+    if scan_mcus(st, scan, comps, &pipe.mcus_w, &pipe.mcus_h) != STATUS_OK or cy_sync_init(&pipe.sync) != 0:
+        free(pipe)
+        return SPLIT_DECLINED
+    pipe.st = st
+    pipe.scan = scan
+    pipe.blocks_per_row = <Py_ssize_t>pipe.mcus_w * blocks_per_mcu
+    pipe.coef_ring = <int16_t*>malloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row * 64 * sizeof(int16_t))
+    pipe.dc_only_ring = <uint8_t*>malloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row)
+    try:
+        if pipe.coef_ring == NULL or pipe.dc_only_ring == NULL:
+            return SPLIT_DECLINED
+        stage = _PipelineStage.__new__(_PipelineStage)
+        stage.pipe = pipe
+        from cyjpeg._encoder import band_pool
+        converting = band_pool(threads - 1).submit(stage.run)
+        try:
+            with nogil:
+                status = pipeline_read(pipe, data, size, &end_pos)
+        finally:
+            if status != SPLIT_OK:
+                pipeline_stop(pipe)
+            converting.result()
+        if status != SPLIT_OK:
+            return SPLIT_DECLINED
+    finally:
+        cy_sync_destroy(&pipe.sync)
+        free(pipe.coef_ring)
+        free(pipe.dc_only_ring)
+        free(pipe)
+    pos_io[0] = end_pos
+    global pipelined_scans_decoded
+    pipelined_scans_decoded += 1
+    return SPLIT_OK
+
+
+# Scans decoded by the pipeline since import (tests).
+cdef long long pipelined_scans_decoded = 0
+
+
+def _pipelined_scans_decoded():
+    """Tests: how many scans the two-stage pipeline decoded (decode threads=N, no usable restart markers)."""
+    return pipelined_scans_decoded
