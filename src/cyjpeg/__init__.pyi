@@ -74,7 +74,7 @@ def encode(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     comment: bytes | str | None = None,
-    threads: int | None = 1,
+    threads: int = 1,
     progressive: bool = False,
     trellis: bool = False,
     adaptive: bool = False,

@@ -137,8 +137,7 @@ def encode(
         is written, not applied.
     threads: code bands of MCU rows on up to this many threads (worth it from about a megapixel). The output
         is the same bytes for any value: bands are coded into raw bits and joined by shifting, so no restart
-        markers are added and restart_interval keeps its meaning. None or 0: os.cpu_count(). (The size options
-        below code on one thread.)
+        markers are added and restart_interval keeps its meaning. (The size options below code on one thread.)
 
     Size options (cyjpeg._size; none of them changes the default baseline output):
     progressive: write a progressive JPEG (SOF2) with one optimal Huffman table per scan (implies optimal
@@ -162,7 +161,7 @@ def encode(
               else _check_qtables(qtables))
     restart_interval = _check_int("restart_interval", restart_interval, 0, 65535)
     segments = marker_segments(icc_profile=icc_profile, exif=exif, comment=comment)
-    threads = _check_threads(threads)
+    threads = _check_int("threads", threads, 1, 1024)
     if target_ssim is not None or target_psnr is not None:
         from . import _target
 
