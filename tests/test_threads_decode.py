@@ -228,10 +228,39 @@ def test_progressive_with_restarts_is_serial():
     Image.fromarray(synthetic_image(300, 300, seed=3)).save(buffer, "JPEG", progressive=True,
                                                               restart_marker_rows=1)
     data = buffer.getvalue()
-    before = _decoder._pipelined_scans_decoded()
+    before = _decoder._pipelined_scans_decoded(), _decoder._progressive_outputs_split()
     threaded, splits = decode_counting_splits(data, threads=3)
-    assert splits == 0 and _decoder._pipelined_scans_decoded() == before
+    # The scans are read on one thread; only the output stage (transform and convert) runs in bands.
+    assert splits == 0
+    assert (_decoder._pipelined_scans_decoded(), _decoder._progressive_outputs_split()) == (before[0], before[1] + 1)
     np.testing.assert_array_equal(threaded, pillow_decode(data))
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4, 8])
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4", "gray"])
+def test_progressive_output_in_bands(subsampling, scale):
+    gray = subsampling == "gray"
+    image = Image.fromarray(synthetic_image(333, 300, channels=1 if gray else 3, seed=14))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", progressive=True, quality=85, **({} if gray else {"subsampling": subsampling}))
+    data = buffer.getvalue()
+    serial = cyjpeg.decode(data, scale=scale)
+    if scale == 1:
+        np.testing.assert_array_equal(serial, pillow_decode(data))
+    for threads in (2, 3, 4):
+        before = _decoder._progressive_outputs_split()
+        threaded = cyjpeg.decode(data, scale=scale, threads=threads)
+        assert _decoder._progressive_outputs_split() == before + 1
+        np.testing.assert_array_equal(threaded, serial, err_msg=f"threads={threads}")
+
+
+def test_truncated_progressive_file_as_serial():
+    buffer = io.BytesIO()
+    Image.fromarray(synthetic_image(333, 300, seed=15)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    for cut in (len(data) // 3, len(data) * 2 // 3, len(data) - 2):
+        assert_same_outcome(data[:cut], strict=True)
+        assert_same_outcome(data[:cut], strict=False)
 
 
 def test_pillow_written_restart_file():
@@ -263,3 +292,43 @@ def test_large_frame_splits_at_default_limit():
     np.testing.assert_array_equal(threaded, pillow_decode(data))
     assert decode_counting_splits(small, threads=2)[1] == 0
     assert decode_counting_pipelines(small, threads=2)[1] == 0
+
+
+def test_concurrent_threaded_decodes():
+    # Python threads each asking for threads=2 share the pool: every decode still gets its own pixels.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pixels = synthetic_image(256, 320, seed=16)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", progressive=True)
+    files = [bytes(restart_file()), cyjpeg.encode(pixels, quality=60), buffer.getvalue(),
+             cyjpeg.encode(pixels[:, ::-1], restart_interval=3)]
+    expected = [cyjpeg.decode(data) for data in files]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: cyjpeg.decode(files[i % 4], threads=2), range(24)))
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result, expected[i % 4])
+
+
+def test_decode_does_not_wait_for_a_busy_pool():
+    # Every worker of the shared pool blocked (other work): the calling thread decodes the bands, or reads
+    # and converts the pipeline's rows, itself instead of waiting for a worker.
+    import threading
+
+    from cyjpeg import _encoder
+
+    pixels = synthetic_image(256, 320, seed=17)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", progressive=True)
+    files = [bytes(restart_file()), cyjpeg.encode(pixels), buffer.getvalue()]
+    expected = [cyjpeg.decode(data) for data in files]
+    pool = _encoder.band_pool(4)
+    release = threading.Event()
+    blockers = [pool.submit(release.wait, 60) for _ in range(_encoder._pool_size)]
+    try:
+        for data, pixels_expected in zip(files, expected):
+            np.testing.assert_array_equal(cyjpeg.decode(data, threads=2), pixels_expected)
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result()

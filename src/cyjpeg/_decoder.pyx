@@ -1184,8 +1184,11 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                 if not frame.comp[i].scanned:
                     raise JpegError(f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
                                     f"(data ends at byte {size})")
+        split_done = frame.progressive and threads > 1 and output_progressive_split(st, threads)
         with nogil:
-            if frame.progressive:
+            if split_done:
+                pass
+            elif frame.progressive:
                 output_progressive(st)
             else:
                 convert_rows(st, frame.out_h)
@@ -1334,6 +1337,7 @@ ctypedef struct SplitBand:
     size_t size
     const size_t* interval_start    # byte offset of each restart interval's first entropy-coded byte
     int first_row, end_row          # MCU rows of the scan whose output rows this band writes
+    int output_only                 # progressive: transform and convert the coefficient buffer, no bits to read
     int status
 
 
@@ -1384,9 +1388,8 @@ cdef void decode_band(SplitBand* band) noexcept nogil:
     memcpy(st, band.shared, sizeof(DecoderState))
     frame = &st.frame
     for i in range(MAX_COMPONENTS):
-        frame.comp[i].plane = NULL
+        frame.comp[i].plane = NULL     # the band's own; coef (progressive) stays shared and read-only
         frame.comp[i].row_buffer = NULL
-        frame.comp[i].coef = NULL
     st.colsum = <uint16_t*>calloc(frame.mcus_x * frame.hmax * 8 + 16, sizeof(uint16_t))
     ok = st.colsum != NULL
     for i in range(frame.ncomp):
@@ -1400,7 +1403,12 @@ cdef void decode_band(SplitBand* band) noexcept nogil:
             break
         memset(comp.plane, 128, plane_bytes)
     if ok:
-        if use_avx2:
+        if band.output_only:
+            if use_avx2:
+                output_band_avx2(st, band)
+            else:
+                output_band_portable(st, band)
+        elif use_avx2:
             decode_band_avx2(st, band)
         else:
             decode_band_portable(st, band)
@@ -1529,7 +1537,8 @@ def run_shared(list jobs, int threads):
         work()
     finally:
         for helper in helpers:
-            helper.result()
+            if not helper.cancel():    # one that has not started would find no job left
+                helper.result()
 
 
 cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads):
@@ -1662,7 +1671,11 @@ def _split_scans_decoded():
 # worker of the pool inverse-transforms each row into the planes, upsamples and colour-converts it, one row
 # behind, exactly as the serial scan does after decoding a row. The two meet under one lock and condition
 # variable (_sync.h), once per MCU row. Memory: PIPE_RING_ROWS MCU rows of coefficients (2 bytes each) besides
-# the serial scan's own planes. Also used when a file's restart intervals are too long or too few for bands;
+# the serial scan's own planes. Rows are converted strictly in order by whichever thread claims the next one
+# (the `converting` flag): the worker normally, but the reading thread too when the ring is full and no row is
+# being converted (the worker has not started: the pool is busy with other decodes) and once it has read the
+# last row, so the decode never waits for a pool worker to become free.
+# Also used when a file's restart intervals are too long or too few for bands;
 # restart markers are then followed in the stage that reads the bits, and any irregularity there (a marker
 # out of sequence, a bad code, data that runs out) stops both stages and declines, as the bands do.
 
@@ -1689,7 +1702,8 @@ ctypedef struct Pipeline:
     uint8_t* dc_only_ring           # per block: 1 when no AC coefficient is set
     cy_sync sync
     int rows_read                   # MCU rows whose coefficients are in the ring (under sync)
-    int rows_converted              # MCU rows the converting stage has finished with (under sync)
+    int rows_converted              # MCU rows transformed and converted, in order (under sync)
+    int converting                  # a thread is converting row rows_converted (under sync)
     int stop                        # the reading stage gave up: the converting stage returns (under sync)
 
 
@@ -1704,12 +1718,12 @@ cdef int pipeline_read(Pipeline* pipe, const uint8_t* data, size_t size, size_t*
 
 cdef avx2_void pipeline_read_avx2(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io,
                                   int* status) noexcept nogil:
-    status[0] = pipeline_read_impl(pipe, data, size, pos_io)
+    status[0] = pipeline_read_impl(pipe, data, size, pos_io, 1)
 
 
 cdef portable_void pipeline_read_portable(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io,
                                           int* status) noexcept nogil:
-    status[0] = pipeline_read_impl(pipe, data, size, pos_io)
+    status[0] = pipeline_read_impl(pipe, data, size, pos_io, 0)
 
 
 cdef inline int pipeline_stop(Pipeline* pipe) noexcept nogil:
@@ -1720,9 +1734,11 @@ cdef inline int pipeline_stop(Pipeline* pipe) noexcept nogil:
     return SPLIT_DECLINED
 
 
-cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io) noexcept nogil:
+cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t size, size_t* pos_io,
+                                   int avx2) noexcept nogil:
     # Stage one, on the calling thread: the Huffman half of decode_sequential_scan_impl, into the ring. The
-    # DC predictions are kept here (not in the components, which the other stage reads).
+    # DC predictions are kept here (not in the components, which the other stage reads). It converts rows
+    # itself when the ring is full and nobody else is converting, and helps convert after the last row.
     cdef DecoderState* st = pipe.st
     cdef Scan* scan = pipe.scan
     cdef Component* comp
@@ -1749,7 +1765,10 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
     for my in range(pipe.mcus_h):
         cy_sync_lock(&pipe.sync)
         while my - pipe.rows_converted >= PIPE_RING_ROWS and not pipe.stop:
-            cy_sync_wait(&pipe.sync)
+            if pipe.converting:
+                cy_sync_wait(&pipe.sync)
+            else:
+                pipeline_convert_claimed(pipe, avx2)
         stopped = pipe.stop
         cy_sync_unlock(&pipe.sync)
         if stopped:
@@ -1796,6 +1815,7 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
     if not br.stopped:
         br_find_marker(&br)
     pos_io[0] = br.marker_pos
+    pipeline_convert_impl(pipe, avx2)
     return SPLIT_OK
 
 
@@ -1815,55 +1835,64 @@ cdef portable_void pipeline_convert_portable(Pipeline* pipe) noexcept nogil:
 
 
 cdef inline void pipeline_convert_impl(Pipeline* pipe, int avx2) noexcept nogil:
-    # Stage two, on a worker: the rest of decode_sequential_scan_impl for each MCU row once it is in the ring.
+    # Stage two: claim and convert the next row whenever it is in the ring and nobody is converting, until
+    # every row is converted or the reading stage stops.
+    cy_sync_lock(&pipe.sync)
+    while True:
+        while (not pipe.stop and pipe.rows_converted < pipe.mcus_h
+               and (pipe.converting or pipe.rows_read <= pipe.rows_converted)):
+            cy_sync_wait(&pipe.sync)
+        if pipe.stop or pipe.rows_converted >= pipe.mcus_h:
+            break
+        pipeline_convert_claimed(pipe, avx2)
+    cy_sync_unlock(&pipe.sync)
+
+
+cdef inline void pipeline_convert_claimed(Pipeline* pipe, int avx2) noexcept nogil:
+    # Called with the lock held, when row rows_converted is in the ring and nobody is converting: claims it,
+    # converts it with the lock released, and returns with the lock held again.
+    cdef int my = pipe.rows_converted
+    pipe.converting = 1
+    cy_sync_unlock(&pipe.sync)
+    pipeline_convert_row(pipe, my, avx2)
+    cy_sync_lock(&pipe.sync)
+    pipe.converting = 0
+    pipe.rows_converted = my + 1
+    cy_sync_wake_all(&pipe.sync)
+
+
+cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept nogil:
+    # The rest of decode_sequential_scan_impl for MCU row `my`: inverse transforms from the ring into the
+    # planes, then the output rows that are complete.
     cdef DecoderState* st = pipe.st
     cdef Frame* frame = &st.frame
     cdef Scan* scan = pipe.scan
     cdef Component* comp
-    cdef Component* comps[MAX_COMPONENTS]
-    cdef const uint16_t* quants[MAX_COMPONENTS]
-    cdef const int16_t* coef
-    cdef const uint8_t* dc_only
+    cdef const int16_t* coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
+    cdef const uint8_t* dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
     cdef uint8_t* dest
-    cdef int i, bx, by, mx, my, bs, ready, stopped
-    for i in range(scan.ncomp):
-        comps[i] = &frame.comp[scan.comp_index[i]]
-        quants[i] = &st.quant[comps[i].quant_id][0]
-    for my in range(pipe.mcus_h):
-        cy_sync_lock(&pipe.sync)
-        while pipe.rows_read <= my and not pipe.stop:
-            cy_sync_wait(&pipe.sync)
-        stopped = pipe.stop
-        cy_sync_unlock(&pipe.sync)
-        if stopped:
-            return
-        coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
-        dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
-        for mx in range(pipe.mcus_w):
-            for i in range(scan.ncomp):
-                comp = comps[i]
-                bs = comp.block_size
-                for by in range(comp.v if scan.ncomp > 1 else 1):
-                    for bx in range(comp.h if scan.ncomp > 1 else 1):
-                        if scan.ncomp > 1:
-                            dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
-                        else:
-                            dest = plane_row(comp, my * bs) + mx * bs
-                        idct_scaled(bs, dc_only[0], coef, quants[i], dest, comp.stride)
-                        coef += 64
-                        dc_only += 1
-        # As the serial scan: rows whose samples, and the row of context below, are complete.
-        if frame.ncomp == 1:
-            ready = (my + 1) * comps[0].block_size
-        else:
-            ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
-        if my == pipe.mcus_h - 1:
-            ready = frame.out_h
-        convert_rows_impl(st, ready, avx2)
-        cy_sync_lock(&pipe.sync)
-        pipe.rows_converted = my + 1
-        cy_sync_wake_all(&pipe.sync)
-        cy_sync_unlock(&pipe.sync)
+    cdef int i, bx, by, mx, bs, ready
+    for mx in range(pipe.mcus_w):
+        for i in range(scan.ncomp):
+            comp = &frame.comp[scan.comp_index[i]]
+            bs = comp.block_size
+            for by in range(comp.v if scan.ncomp > 1 else 1):
+                for bx in range(comp.h if scan.ncomp > 1 else 1):
+                    if scan.ncomp > 1:
+                        dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
+                    else:
+                        dest = plane_row(comp, my * bs) + mx * bs
+                    idct_scaled(bs, dc_only[0], coef, &st.quant[comp.quant_id][0], dest, comp.stride)
+                    coef += 64
+                    dc_only += 1
+    # As the serial scan: rows whose samples, and the row of context below, are complete.
+    if frame.ncomp == 1:
+        ready = (my + 1) * frame.comp[scan.comp_index[0]].block_size
+    else:
+        ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
+    if my == pipe.mcus_h - 1:
+        ready = frame.out_h
+    convert_rows_impl(st, ready, avx2)
 
 
 cdef class _PipelineStage:
@@ -1911,7 +1940,8 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
         finally:
             if status != SPLIT_OK:
                 pipeline_stop(pipe)
-            converting.result()
+            if not converting.cancel():    # not started: every row is converted (or stopped) already
+                converting.result()
         if status != SPLIT_OK:
             return SPLIT_DECLINED
     finally:
@@ -1932,3 +1962,108 @@ cdef long long pipelined_scans_decoded = 0
 def _pipelined_scans_decoded():
     """Tests: how many scans the two-stage pipeline decoded (decode threads=N, no usable restart markers)."""
     return pipelined_scans_decoded
+
+
+# ----------------------------------------------------------------------------------------------------------
+# decode(threads=N) on a progressive file: the coefficient buffer is complete after the last scan, so its
+# inverse transform, upsampling and colour conversion (output_progressive) run in bands of MCU rows, each
+# with its own ring of planes, as the restart bands do (one MCU row of context above and below, transformed
+# only for the components upsampled vertically). The scans themselves are read on one thread.
+
+cdef avx2_void output_band_avx2(DecoderState* st, SplitBand* band) noexcept nogil:
+    band.status = output_band_impl(st, band, 1)
+
+
+cdef portable_void output_band_portable(DecoderState* st, SplitBand* band) noexcept nogil:
+    band.status = output_band_impl(st, band, 0)
+
+
+cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) noexcept nogil:
+    # output_progressive for the MCU rows of one band.
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int vertical_context[MAX_COMPONENTS]
+    cdef int ci, bx, by, k, bs, my, ready, row_height, context = 0, first_row, end_row, y_end
+    cdef int16_t* block
+    cdef int16_t ac_bits
+    for ci in range(frame.ncomp):
+        comp = &frame.comp[ci]
+        vertical_context[ci] = comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY
+        if vertical_context[ci]:
+            context = 1
+    if frame.ncomp == 1:
+        row_height = frame.comp[0].v * frame.comp[0].block_size
+    else:
+        row_height = frame.scale_bs * frame.vmax
+    first_row = band.first_row - context if band.first_row > 0 else 0
+    end_row = band.end_row + context if band.end_row + context <= frame.mcus_y else frame.mcus_y
+    y_end = band.end_row * row_height
+    if band.end_row == frame.mcus_y or y_end > frame.out_h:
+        y_end = frame.out_h
+    st.rows_done = band.first_row * row_height
+    for my in range(first_row, end_row):
+        for ci in range(frame.ncomp):
+            comp = &frame.comp[ci]
+            if not (band.first_row <= my < band.end_row or vertical_context[ci]):
+                continue
+            bs = comp.block_size
+            for by in range(my * comp.v, (my + 1) * comp.v):
+                for bx in range(comp.coef_blocks_w):
+                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                    ac_bits = 0
+                    for k in range(1, 64):
+                        ac_bits |= block[k]
+                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                                comp.stride)
+        if my >= band.first_row:
+            if frame.ncomp == 1:
+                ready = (my + 1) * row_height
+            else:
+                ready = (my + 1) * row_height - frame.vmax
+            if my == end_row - 1 or ready > y_end:
+                ready = y_end
+            convert_rows_impl(st, ready, avx2)
+    return SPLIT_OK
+
+
+cdef bint output_progressive_split(DecoderState* st, int threads) except -1:
+    # True when the bands have written every output row; False (declined: a small frame, or no memory in a
+    # band) leaves output_progressive to write them all.
+    cdef Frame* frame = &st.frame
+    cdef int ci, context = 0
+    cdef _DecodeBand job
+    if threads < 2 or st.rows_done != 0 or <long long>frame.width * frame.height < split_min_pixels:
+        return False
+    for ci in range(frame.ncomp):
+        if frame.comp[ci].upsample == UPSAMPLE_H2V2_FANCY or frame.comp[ci].upsample == UPSAMPLE_H1V2_FANCY:
+            context = 1
+    bands = split_rows(frame.mcus_y, frame.mcus_x, 0, <long long>frame.mcus_y * SPLIT_MIN_BAND_INTERVALS,
+                       context, threads)
+    if not bands:
+        return False
+    jobs = []
+    for first_row, end_row in bands:
+        job = _DecodeBand.__new__(_DecodeBand)
+        job.band.shared = st
+        job.band.first_row = first_row
+        job.band.end_row = end_row
+        job.band.output_only = 1
+        job.band.status = SPLIT_DECLINED
+        jobs.append(job)
+    run_shared(jobs, threads)
+    for job in jobs:
+        if job.band.status != SPLIT_OK:
+            return False
+    st.rows_done = frame.out_h
+    global progressive_outputs_split
+    progressive_outputs_split += 1
+    return True
+
+
+# Progressive outputs written in bands since import (tests).
+cdef long long progressive_outputs_split = 0
+
+
+def _progressive_outputs_split():
+    """Tests: how many progressive files had their output stage run in bands (decode threads=N)."""
+    return progressive_outputs_split
