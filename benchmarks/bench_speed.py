@@ -130,19 +130,23 @@ def speed_table(set_name, photos, table, rounds, threads):
 
 def split_image_table(photo, rounds):
     """cyjpeg's threads=N on one photo. Encode: bands of MCU rows coded concurrently (same bytes, no markers).
-    Decode: bands of restart intervals, so it is timed on the photo written with a restart marker after every
-    MCU row (as cameras write them) and, for comparison, on the same photo without markers (decoded serially
-    whatever threads= says). Wall time and CPU time (all threads of the process) are medians of interleaved
-    rounds: on a shared machine the wall-clock ratio shows what the other core had to spare, the CPU time what
-    the split costs."""
+    Decode, three files of the photo: with a restart marker after every MCU row (as cameras write them), read
+    in bands of restart intervals; without markers, read by a two-stage pipeline (Huffman decoding on one
+    thread, inverse DCT, upsampling and colour on the other); progressive (Pillow's), whose scans are read on
+    one thread and whose output stage runs in bands. Wall time and CPU time (all threads of the process) are
+    medians of interleaved rounds: on a shared machine the wall-clock ratio shows what the other core had to
+    spare, the CPU time what the split costs."""
     try:
         cyjpeg.encode(photo[:16, :16], threads=2)
     except TypeError:
         print("\n(threads= not supported by this cyjpeg: skipped the one-image split)")
         return
     mcus_x = -(-photo.shape[1] // 16)  # 4:2:0
+    progressive = io.BytesIO()
+    Image.fromarray(photo).save(progressive, "JPEG", quality=75, progressive=True)
     files = {"decode, RST every MCU row": cyjpeg.encode(photo, threads=1, restart_interval=mcus_x),
-             "decode, no RST": cyjpeg.encode(photo, threads=1)}
+             "decode, no RST": cyjpeg.encode(photo, threads=1),
+             "decode, progressive": progressive.getvalue()}
     cpu = {}
 
     def timed(key, function, argument):

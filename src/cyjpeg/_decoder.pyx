@@ -1330,6 +1330,12 @@ cdef enum:
     SPLIT_GEOMETRY = 2              # too few MCU rows or intervals for bands (the pipeline may still run)
 
 
+# The share of a band's time taken as proportional to its rows (inverse DCT, upsampling, colour, and the
+# Huffman decoder's per-block work) rather than to its entropy-coded bytes: fitted on the two phone photos
+# of the corpus's jpeg/large (8-9 MP, quality 75 re-encodes) so that bands of equal estimate take the same
+# time within 10% (0.45, the pixel stages' share alone, left the first band a third slower than the last).
+cdef double SPLIT_ROW_SHARE = 0.65
+
 ctypedef struct SplitBand:
     DecoderState* shared            # read-only here: tables, geometry, the output pointer
     Scan* scan
@@ -1541,11 +1547,16 @@ def run_shared(list jobs, int threads):
                 helper.result()
 
 
-cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads):
-    # Band edges in MCU rows. When an interval is a whole number of rows, edges fall where the band (or, with
-    # vertical context, the row of context above it) starts an interval, so no band decodes rows it neither
-    # owns nor needs; otherwise a band decodes at most one interval's worth of MCUs before its first row.
-    cdef int count, k, edge, first, rows_per_interval = 0
+cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads,
+                     const size_t* interval_start=NULL, size_t scan_end=0):
+    # Band edges in MCU rows. With the restart intervals' offsets, bands are of about equal estimated cost:
+    # part of a band's time goes with the entropy-coded bytes (detailed rows have more), the rest with the
+    # rows (SPLIT_ROW_SHARE); without them, bands are of equal rows. When an interval is a whole number of rows, edges fall where
+    # the band (or, with vertical context, the row of context above it) starts an interval, so no band
+    # decodes rows it neither owns nor needs; otherwise a band decodes at most one interval's worth of MCUs
+    # before its first row.
+    cdef int count, k, edge, first, row = 0, rows_per_interval = 0
+    cdef double total_bytes, row_cost
     count = threads * SPLIT_BANDS_PER_THREAD
     count = min(count, mcus_h // SPLIT_MIN_BAND_ROWS, <int>(intervals // SPLIT_MIN_BAND_INTERVALS))
     if count < 2:
@@ -1556,6 +1567,15 @@ cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int co
     first = 0
     for k in range(1, count + 1):
         edge = <int>(<long long>mcus_h * k // count)
+        if interval_start != NULL and k < count and scan_end > interval_start[0]:
+            total_bytes = <double>(scan_end - interval_start[0])
+            while row < mcus_h:
+                row_cost = (SPLIT_ROW_SHARE * row / mcus_h + (1 - SPLIT_ROW_SHARE)
+                            * (interval_start[(<long long>row * mcus_w) // ri] - interval_start[0]) / total_bytes)
+                if row_cost * count >= k:
+                    break
+                row += 1
+            edge = row
         if rows_per_interval > 1 and k < count:
             edge = (edge - context) // rows_per_interval * rows_per_interval + context
         if first < edge <= mcus_h and (edge < mcus_h or k == count):
@@ -1617,6 +1637,9 @@ cdef int decode_bands(DecoderState* st, Scan* scan, const uint8_t* data, size_t 
         with nogil:
             status = find_restart_intervals(data, size, pos_io[0], interval_start, intervals, &end_marker_pos)
         if status != SPLIT_OK:
+            return SPLIT_DECLINED
+        bands = split_rows(mcus_h, mcus_w, ri, intervals, context, threads, interval_start, end_marker_pos)
+        if not bands:
             return SPLIT_DECLINED
         jobs = []
         for first_row, end_row in bands:
