@@ -1591,7 +1591,10 @@ cdef bint decode_split_scan(DecoderState* st, Scan* scan, const uint8_t* data, s
     # that ends it; False when declined, for the serial scan to decode from the start.
     cdef Frame* frame = &st.frame
     cdef int i, status = SPLIT_GEOMETRY
-    if (threads < 2 or frame.progressive or scan.ncomp != frame.ncomp or st.rows_done != 0
+    # Only the 8-bit Huffman sequential frames this code reads (SOF0, SOF1); any other kind of scan, whatever
+    # decodes it, stays on the serial path.
+    if (threads < 2 or (frame.sof != 0xC0 and frame.sof != 0xC1) or frame.precision != 8 or frame.progressive
+            or scan.ncomp != frame.ncomp or st.rows_done != 0
             or <long long>frame.width * frame.height < split_min_pixels):
         return False
     if st.restart_interval:
@@ -1819,10 +1822,11 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
             for i in range(scan.ncomp):
                 for by in range(blocks_v[i]):
                     for bx in range(blocks_h[i]):
+                        # The ring's blocks come zeroed (the converting stage clears each row it is done
+                        # with, so this stage, the slower one, does not).
                         if block_size[i] == 1:
                             result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
                         else:
-                            memset(coef, 0, 64 * sizeof(int16_t))
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
                         if result < 0:
                             return pipeline_stop(pipe)
@@ -1891,7 +1895,8 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
     cdef Frame* frame = &st.frame
     cdef Scan* scan = pipe.scan
     cdef Component* comp
-    cdef const int16_t* coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
+    cdef int16_t* row_coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
+    cdef const int16_t* coef = row_coef
     cdef const uint8_t* dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
     cdef uint8_t* dest
     cdef int i, bx, by, mx, bs, ready
@@ -1908,6 +1913,7 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
                     idct_scaled(bs, dc_only[0], coef, &st.quant[comp.quant_id][0], dest, comp.stride)
                     coef += 64
                     dc_only += 1
+    memset(row_coef, 0, pipe.blocks_per_row * 64 * sizeof(int16_t))   # ready for the row PIPE_RING_ROWS on
     # As the serial scan: rows whose samples, and the row of context below, are complete.
     if frame.ncomp == 1:
         ready = (my + 1) * frame.comp[scan.comp_index[0]].block_size
@@ -1948,7 +1954,7 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
     pipe.st = st
     pipe.scan = scan
     pipe.blocks_per_row = <Py_ssize_t>pipe.mcus_w * blocks_per_mcu
-    pipe.coef_ring = <int16_t*>malloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row * 64 * sizeof(int16_t))
+    pipe.coef_ring = <int16_t*>calloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row * 64, sizeof(int16_t))
     pipe.dc_only_ring = <uint8_t*>malloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row)
     try:
         if pipe.coef_ring == NULL or pipe.dc_only_ring == NULL:
