@@ -332,3 +332,46 @@ def test_decode_does_not_wait_for_a_busy_pool():
         release.set()
         for blocker in blockers:
             blocker.result()
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_random_damage_decodes_as_serial(strict):
+    # Bytes overwritten, inserted or deleted anywhere in the scan data of a file with restart markers and of
+    # one without: whatever the serial decode makes of it (pixels, concealment or error), threads=N makes too.
+    rng = np.random.default_rng(18)
+    originals = [bytes(restart_file(interval=7)), bytes(restart_file()),
+                 cyjpeg.encode(synthetic_image(256, 320, seed=19), quality=80)]
+    for trial in range(30):
+        data = bytearray(originals[trial % 3])
+        sos = data.index(b"\xff\xda") + 14
+        at = int(rng.integers(sos, len(data) - 2))
+        kind = trial % 3
+        if kind == 0:
+            data[at] = int(rng.integers(0, 256))
+        elif kind == 1:
+            data[at:at] = bytes(rng.integers(0, 256, 3, dtype=np.uint8))
+        else:
+            del data[at:at + int(rng.integers(1, 40))]
+        assert_same_outcome(bytes(data), strict=strict)
+
+
+def test_whole_corpus_decodes_as_serial():
+    # Every JPEG of the corpus (all categories: odd samplings, CMYK, damaged, truncated...), split wherever
+    # the file allows it, against the serial decode: same pixels or same error.
+    from conftest import CORPUS
+
+    paths = sorted((CORPUS / "jpeg").glob("*/*.jpg"))
+    if not paths:
+        pytest.skip(f"JPEG corpus not found under {CORPUS / 'jpeg'}")
+    before = _decoder._split_scans_decoded(), _decoder._pipelined_scans_decoded()
+    for path in paths:
+        data = path.read_bytes()
+        damaged = path.parent.name in ("corrupt-truncated", "restart")
+        for strict in (True, False) if damaged else (True,):
+            serial = outcome(data, threads=1, strict=strict)
+            threaded = outcome(data, threads=3, strict=strict)
+            if isinstance(serial, tuple):
+                assert threaded == serial, path.name
+            else:
+                np.testing.assert_array_equal(threaded, serial, err_msg=path.name)
+    assert _decoder._split_scans_decoded() > before[0] and _decoder._pipelined_scans_decoded() > before[1]
