@@ -1115,9 +1115,9 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True,
                  int threads=1):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
-    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8. threads: decode the
-    restart intervals of a sequential file in bands on up to this many threads (the pixels do not depend on
-    it; see decode_split_scan)."""
+    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8. threads: up to this
+    many threads for one image (restart-interval bands, the two-stage pipeline, or the progressive output
+    stage in bands; see decode_split_scan and output_progressive_split); the result does not depend on it."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
