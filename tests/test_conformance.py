@@ -22,8 +22,6 @@ EXACT_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "gray")
 
 # Valid JPEGs using a coding process cyjpeg does not implement.
 UNSUPPORTED = {
-    "jpeg/arithmetic/ljt__testimgari.jpg": "arithmetic-coded JPEG (SOF9)",
-    "jpeg/arithmetic/ljtrs__real_world__derived_exif_canon_arithmetic.jpg": "arithmetic-coded JPEG (SOF9)",
     "jpeg/t83-conformance/t83__p14__O1.JPG": "lossless JPEG (SOF3)",
 }
 
