@@ -33,6 +33,7 @@ from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_dec
 from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arith_conditioning_init,
                                arith_start, arith_decode_block, arith_dc_first, arith_dc_refine, arith_decode_ac,
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
+from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -131,6 +132,7 @@ ctypedef struct Frame:
     int mcus_x, mcus_y       # MCUs of an interleaved scan (T.81 A.2.4)
     int progressive          # SOF2, SOF10
     int arithmetic           # SOF9, SOF10: arithmetic-coded scans (_decoder_arith.pxi)
+    int lossless             # SOF3: predictive lossless scans (_decoder_lossless.pxi)
     int out_w, out_h         # output size: ceil(width / scale) x ceil(height / scale)
     int scale_bs             # 8 / scale: the smallest block size of any component
     Component comp[MAX_COMPONENTS]
@@ -566,8 +568,6 @@ cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
         raise UnsupportedJpegError(f"hierarchical JPEG (SOF{sof - 0xC0}) is not supported")
     if sof == 0xCB:
         raise UnsupportedJpegError("lossless arithmetic-coded JPEG (SOF11) is not supported")
-    if sof == 0xC3:
-        raise UnsupportedJpegError("lossless JPEG (SOF3) is not supported")
     if frame.precision != 8:
         raise UnsupportedJpegError(f"{frame.precision}-bit JPEG samples are not supported (only 8-bit)")
     if frame.ncomp not in (1, 3, 4):
@@ -577,6 +577,7 @@ cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
                         "(max_pixels)")
     frame.progressive = sof in (0xC2, 0xCA)
     frame.arithmetic = sof in (0xC9, 0xCA)
+    frame.lossless = sof == 0xC3
     return 0
 
 
@@ -1173,9 +1174,12 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         check_supported(st, max_pixels)
         if marker != M_SOS:
             raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
-        setup_frame(st, scale, scan.ncomp)
+        if frame.lossless:
+            setup_lossless_frame(st, scale)
+        else:
+            setup_frame(st, scale, scan.ncomp)
         if frame.ncomp == 3:
-            st.transform = ycc_transform(st, meta)
+            st.transform = lossless_ycc_transform(meta) if frame.lossless else ycc_transform(st, meta)
         elif frame.ncomp == 4:
             st.transform = 1 if meta.get("adobe_transform") == 2 else 0
         if frame.ncomp == 1:
@@ -1194,9 +1198,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             scans += 1
             if scans > MAX_SCANS:
                 raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
-            prepare_scan(st, &scan)
+            if frame.lossless:
+                prepare_lossless_scan(st, &scan)
+            else:
+                prepare_scan(st, &scan)
             with nogil:
-                if frame.arithmetic:
+                if frame.lossless:
+                    status = decode_lossless_scan(st, &scan, base, size, &pos)
+                elif frame.arithmetic:
                     status = decode_arith_scan(st, &scan, base, size, &pos)
                 elif frame.progressive:
                     status = decode_progressive_scan(st, &scan, base, size, &pos)
@@ -1327,5 +1336,6 @@ def _idct_block(coefs, quant, bint simd=True):
     return out
 
 
-# The scan loops of arithmetic-coded frames.
+# The scan loops of arithmetic-coded frames, and of lossless ones.
 include "_decoder_arith.pxi"
+include "_decoder_lossless.pxi"
