@@ -10,12 +10,16 @@ reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg
 lenient mode (strict=False) that greys out what the data does not reach; and the hand-off of finished rows
 to upsampling and colour conversion (YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
 The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
-(bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows).
+(bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows). Two included files
+hold the other coding processes' scan loops, sharing the planes, IDCT and row output: _decoder_arith.pxi
+(arithmetic-coded SOF9/SOF10, T.81 Annex D/F.2.4/G.1.3, kernel _arithdec; DAC is parsed here) and
+_decoder_lossless.pxi (lossless SOF3, T.81 Annex H, kernel _lossless).
 
 Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
 returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
-Not supported (UnsupportedJpegError): arithmetic coding, lossless and hierarchical frames, 12-bit samples,
-2-component frames, DNL.
+Not supported (UnsupportedJpegError): hierarchical frames, lossless arithmetic-coded frames (SOF11), samples
+of other than 8 bits (12-bit DCT, 2..7 and 9..16-bit lossless), scaled decoding of lossless frames,
+lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
 from libc.stdlib cimport calloc, malloc, free

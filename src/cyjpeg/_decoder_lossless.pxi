@@ -62,7 +62,7 @@ cdef int prepare_lossless_scan(DecoderState* st, Scan* scan) except -1:
     # restart intervals of whole MCU rows.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int i, mcus_per_row
+    cdef int i, mcus_per_row, blocks
     where = f"lossless scan at byte {scan.at}"
     if not 1 <= scan.ss <= 7:
         raise JpegError(f"invalid JPEG: {where} selects predictor {scan.ss} (1..7 allowed)")
