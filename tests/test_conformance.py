@@ -20,12 +20,8 @@ from conftest import CORPUS
 
 EXACT_SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0", "gray")
 
-# Valid JPEGs using a coding process cyjpeg does not implement.
-UNSUPPORTED = {
-    "jpeg/arithmetic/ljt__testimgari.jpg": "arithmetic-coded JPEG (SOF9)",
-    "jpeg/arithmetic/ljtrs__real_world__derived_exif_canon_arithmetic.jpg": "arithmetic-coded JPEG (SOF9)",
-    "jpeg/t83-conformance/t83__p14__O1.JPG": "lossless JPEG (SOF3)",
-}
+# Valid JPEGs using a coding process cyjpeg does not implement (none of those Pillow decodes, at present).
+UNSUPPORTED = {}
 
 # Files whose scan data is damaged. strict=True raises (the message must contain the text given);
 # strict=False conceals like libjpeg. `psnr` is the least PSNR to Pillow we reach with strict=False, or None

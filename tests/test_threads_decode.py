@@ -355,9 +355,18 @@ def test_random_damage_decodes_as_serial(strict):
         assert_same_outcome(bytes(data), strict=strict)
 
 
+def test_tests_data_files_decode_as_serial():
+    # The arithmetic-coded test files (sequential ones stay serial; progressive ones share the output stage).
+    paths = sorted((Path(__file__).parent / "data").glob("*.jpg"))
+    if not paths:
+        pytest.skip("no tests/data JPEGs")
+    for path in paths:
+        assert_same_outcome(path.read_bytes())
+
+
 def test_whole_corpus_decodes_as_serial():
-    # Every JPEG of the corpus (all categories: odd samplings, CMYK, damaged, truncated...), split wherever
-    # the file allows it, against the serial decode: same pixels or same error.
+    # Every JPEG of the corpus (all categories: odd samplings, CMYK, arithmetic, lossless, damaged,
+    # truncated...), split wherever the file allows it, against the serial decode: same pixels or same error.
     from conftest import CORPUS
 
     paths = sorted((CORPUS / "jpeg").glob("*/*.jpg"))

@@ -10,12 +10,16 @@ reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg
 lenient mode (strict=False) that greys out what the data does not reach; and the hand-off of finished rows
 to upsampling and colour conversion (YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
 The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
-(bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows).
+(bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows). Two included files
+hold the other coding processes' scan loops, sharing the planes, IDCT and row output: _decoder_arith.pxi
+(arithmetic-coded SOF9/SOF10, T.81 Annex D/F.2.4/G.1.3, kernel _arithdec; DAC is parsed here) and
+_decoder_lossless.pxi (lossless SOF3, T.81 Annex H, kernel _lossless).
 
 Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
 returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
-Not supported (UnsupportedJpegError): arithmetic coding, lossless and hierarchical frames, 12-bit samples,
-2-component frames, DNL.
+Not supported (UnsupportedJpegError): hierarchical frames, lossless arithmetic-coded frames (SOF11), samples
+of other than 8 bits (12-bit DCT, 2..7 and 9..16-bit lossless), scaled decoding of lossless frames,
+lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
 from libc.stdlib cimport calloc, malloc, free
@@ -30,13 +34,17 @@ from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, 
 from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
+from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arith_conditioning_init,
+                               arith_start, arith_decode_block, arith_dc_first, arith_dc_refine, arith_decode_ac,
+                               arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
+from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
                                interleave_inverted_row, ColourTables, colour_tables_init)
 from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, STD_DC_CHROMA_BITS,
                              STD_DC_CHROMA_VALS, STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, STD_AC_CHROMA_BITS,
-                             STD_AC_CHROMA_VALS)
+                             STD_AC_CHROMA_VALS, QM_FIXED_STATE)
 
 from cyjpeg.errors import JpegError, UnsupportedJpegError
 
@@ -126,7 +134,9 @@ ctypedef struct Frame:
     int width, height, ncomp
     int hmax, vmax
     int mcus_x, mcus_y       # MCUs of an interleaved scan (T.81 A.2.4)
-    int progressive          # SOF2
+    int progressive          # SOF2, SOF10
+    int arithmetic           # SOF9, SOF10: arithmetic-coded scans (_decoder_arith.pxi)
+    int lossless             # SOF3: predictive lossless scans (_decoder_lossless.pxi)
     int out_w, out_h         # output size: ceil(width / scale) x ceil(height / scale)
     int scale_bs             # 8 / scale: the smallest block size of any component
     Component comp[MAX_COMPONENTS]
@@ -147,6 +157,7 @@ ctypedef struct DecoderState:
     uint16_t quant[4][64]            # natural order
     int quant_defined[4]
     int restart_interval
+    ArithConditioning arith_conditioning   # DAC (T.81 B.2.4.3), defaults until one is read
     int transform                    # 3 components: 1 YCbCr -> RGB, 0 already R, G, B; 4: 1 YCCK, 0 CMYK
     int strict                       # 1: truncated data or a bad code is an error; 0: grey out the rest
     int dead                         # strict=False: the data ran out or broke; later blocks stay grey
@@ -215,6 +226,8 @@ cdef int parse_segments(DecoderState* st, const uint8_t* data, size_t size, size
             parse_dht(st, data, seg, length)
         elif marker == M_DQT:
             parse_dqt(st, data, seg, length)
+        elif marker == M_DAC:
+            parse_dac(st, data, seg, length)
         elif marker == M_DRI:
             if length != 4:
                 raise JpegError(f"invalid JPEG: DRI segment at byte {code_pos - 1} has length {length}, expected 4")
@@ -228,7 +241,7 @@ cdef int parse_segments(DecoderState* st, const uint8_t* data, size_t size, size
                                        "is not supported")
         elif M_APP0 <= marker <= 0xEF or marker == M_COM:
             parse_app(data, seg + 2, seg + length, marker, meta)
-        # Anything else with a length (DAC, JPGn, EXP, DHP) is skipped.
+        # Anything else with a length (JPGn, EXP, DHP) is skipped.
         pos = seg + length
 
 
@@ -310,6 +323,34 @@ cdef int parse_dht(DecoderState* st, const uint8_t* data, size_t seg, size_t len
         if status != HUFF_OK:
             raise JpegError(f"invalid JPEG: bad Huffman table at byte {p}")
         p += 17 + count
+    return 0
+
+
+cdef int parse_dac(DecoderState* st, const uint8_t* data, size_t seg, size_t length) except -1:
+    # T.81 B.2.4.3: one or more (Tc|Tb, Cs) pairs. DC (Tc = 0): Cs = U << 4 | L, the bounds of the small
+    # difference category (F.1.4.4.1.2), L <= U; AC (Tc = 1): Cs = Kx, 1..63 (F.1.4.4.2.1).
+    cdef size_t p = seg + 2, end = seg + length
+    cdef int table_class, table_id, value
+    if (length - 2) % 2:
+        raise JpegError(f"invalid JPEG: DAC segment at byte {seg - 2} has length {length} (2 + 2 per table)")
+    while p < end:
+        table_class = data[p] >> 4
+        table_id = data[p] & 15
+        value = data[p + 1]
+        if table_class > 1 or table_id > 3:
+            raise JpegError(f"invalid JPEG: DAC at byte {p} conditions table class {table_class} id {table_id} "
+                            "(class 0..1, id 0..3 allowed)")
+        if table_class == 0:
+            if (value & 15) > (value >> 4):
+                raise JpegError(f"invalid JPEG: DAC at byte {p} gives DC table {table_id} L={value & 15} > "
+                                f"U={value >> 4}")
+            st.arith_conditioning.dc_l[table_id] = value & 15
+            st.arith_conditioning.dc_u[table_id] = value >> 4
+        else:
+            if not 1 <= value <= 63:
+                raise JpegError(f"invalid JPEG: DAC at byte {p} gives AC table {table_id} Kx={value} (1..63 allowed)")
+            st.arith_conditioning.ac_kx[table_id] = value
+        p += 2
     return 0
 
 
@@ -493,6 +534,7 @@ def exif_orientation(exif):
 cdef size_t parse_to_first_scan(DecoderState* st, const uint8_t[::1] data, dict meta, Scan* scan, int* marker) except? 0:
     cdef size_t size = data.shape[0]
     cdef size_t pos = 2
+    arith_conditioning_init(&st.arith_conditioning)
     if size == 0:
         raise JpegError("not a JPEG file: the data is empty")
     if size < 2 or data[0] != 0xFF or data[1] != M_SOI:
@@ -528,10 +570,8 @@ cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
     cdef int sof = frame.sof
     if sof in (0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF):
         raise UnsupportedJpegError(f"hierarchical JPEG (SOF{sof - 0xC0}) is not supported")
-    if sof >= 0xC9:
-        raise UnsupportedJpegError(f"arithmetic-coded JPEG (SOF{sof - 0xC0}) is not supported")
-    if sof == 0xC3:
-        raise UnsupportedJpegError("lossless JPEG (SOF3) is not supported")
+    if sof == 0xCB:
+        raise UnsupportedJpegError("lossless arithmetic-coded JPEG (SOF11) is not supported")
     if frame.precision != 8:
         raise UnsupportedJpegError(f"{frame.precision}-bit JPEG samples are not supported (only 8-bit)")
     if frame.ncomp not in (1, 3, 4):
@@ -539,7 +579,9 @@ cdef int check_supported(DecoderState* st, long long max_pixels) except -1:
     if <long long>frame.width * frame.height > max_pixels:
         raise JpegError(f"image is too large: {frame.width}x{frame.height} is more than {max_pixels} pixels "
                         "(max_pixels)")
-    frame.progressive = sof == 0xC2
+    frame.progressive = sof in (0xC2, 0xCA)
+    frame.arithmetic = sof in (0xC9, 0xCA)
+    frame.lossless = sof == 0xC3
     return 0
 
 
@@ -1140,9 +1182,12 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         check_supported(st, max_pixels)
         if marker != M_SOS:
             raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
-        setup_frame(st, scale, scan.ncomp)
+        if frame.lossless:
+            setup_lossless_frame(st, scale)
+        else:
+            setup_frame(st, scale, scan.ncomp)
         if frame.ncomp == 3:
-            st.transform = ycc_transform(st, meta)
+            st.transform = lossless_ycc_transform(meta) if frame.lossless else ycc_transform(st, meta)
         elif frame.ncomp == 4:
             st.transform = 1 if meta.get("adobe_transform") == 2 else 0
         if frame.ncomp == 1:
@@ -1161,11 +1206,18 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             scans += 1
             if scans > MAX_SCANS:
                 raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
-            prepare_scan(st, &scan)
+            if frame.lossless:
+                prepare_lossless_scan(st, &scan)
+            else:
+                prepare_scan(st, &scan)
             split_done = threads > 1 and scans == 1 and decode_split_scan(st, &scan, base, size, &pos, threads)
             with nogil:
                 if split_done:
                     status = STATUS_OK
+                elif frame.lossless:
+                    status = decode_lossless_scan(st, &scan, base, size, &pos)
+                elif frame.arithmetic:
+                    status = decode_arith_scan(st, &scan, base, size, &pos)
                 elif frame.progressive:
                     status = decode_progressive_scan(st, &scan, base, size, &pos)
                 else:
@@ -1205,7 +1257,7 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
     cdef int i, k
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
-        if not frame.progressive:
+        if not frame.progressive and not frame.arithmetic:
             check_scan_tables(st, comp, True, True)
         if not comp.quant_latched:
             if not st.quant_defined[comp.quant_id]:
@@ -1233,7 +1285,8 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
         raise JpegError(f"invalid JPEG: {where} has Al={scan.al} (at most 13)")
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
-        check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
+        if not frame.arithmetic:
+            check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
         for k in range(scan.ss, scan.se + 1):
             if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0 and st.strict:
                 # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
@@ -2096,3 +2149,8 @@ cdef long long progressive_outputs_split = 0
 def _progressive_outputs_split():
     """Tests: how many progressive files had their output stage run in bands (decode threads=N)."""
     return progressive_outputs_split
+
+
+# The scan loops of arithmetic-coded frames, and of lossless ones.
+include "_decoder_arith.pxi"
+include "_decoder_lossless.pxi"
