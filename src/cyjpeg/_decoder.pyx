@@ -148,8 +148,9 @@ ctypedef struct DecoderState:
     int quant_defined[4]
     int restart_interval
     int transform                    # 3 components: 1 YCbCr -> RGB, 0 already R, G, B; 4: 1 YCCK, 0 CMYK
-    int strict                       # 1: truncated data or a bad code is an error; 0: grey out the rest
-    int dead                         # strict=False: the data ran out or broke; later blocks stay grey
+    int strict                       # 1: any damage is an error; 0: damage libjpeg conceals is concealed alike
+    int accept_truncated             # 1 (strict=False): data that runs out is concealed too (rest grey)
+    int dead                         # concealing: the data ran out or broke; later blocks of the scan stay grey
     int eob_run                      # progressive AC scans: blocks left in the current EOB run
     signed char coef_bits[MAX_COMPONENTS][64]   # progressive: Al of the last scan of each coefficient, -1 none
     uint16_t* colsum                 # scratch for 2-D upsampling
@@ -157,6 +158,8 @@ ctypedef struct DecoderState:
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
     char message[MESSAGE_SIZE]
+    int warned                       # concealing: `warning` holds the first damage concealed
+    char warning[MESSAGE_SIZE]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -363,11 +366,10 @@ cdef int parse_sos(DecoderState* st, const uint8_t* data, size_t seg, size_t len
             if scan.comp_index[j] == found:
                 raise JpegError(f"invalid JPEG: scan at byte {at} names component {ident} twice")
         scan.comp_index[i] = found
+        # Selectors above 3 are refused by prepare_scan when the scan uses that table (libjpeg ignores the
+        # DC selector of a progressive AC scan, for one).
         st.frame.comp[found].dc_table = data[seg + 4 + 2 * i] >> 4
         st.frame.comp[found].ac_table = data[seg + 4 + 2 * i] & 15
-        if st.frame.comp[found].dc_table > 3 or st.frame.comp[found].ac_table > 3:
-            raise JpegError(f"invalid JPEG: scan at byte {at} selects Huffman table "
-                            f"{st.frame.comp[found].dc_table}/{st.frame.comp[found].ac_table} (0..3 allowed)")
     scan.ss = data[seg + 3 + 2 * ns]
     scan.se = data[seg + 4 + 2 * ns]
     scan.ah = data[seg + 5 + 2 * ns] >> 4
@@ -753,13 +755,13 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
                      <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
             return STATUS_CORRUPT
         if marker < M_RST0 or marker > M_RST7:
-            if st.strict:
-                snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
-                         "scan after MCU %lld of %lld (expecting restart marker RST%d)",
-                         marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
+                     "scan after MCU %lld of %lld (expecting restart marker RST%d)",
+                     marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            if must_raise(st, False):
                 return STATUS_CORRUPT
             if marker < 0xC0:
-                # strict=False, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
+                # Concealing, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
                 br.pos = br.marker_pos + 2
                 br.stopped = 0
                 br.marker = 0
@@ -768,6 +770,12 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
             lost_interval[0] = 1 if was_lost else 2
             return STATUS_OK
         distance = (marker - M_RST0 - expected_rst[0]) & 7
+        if distance != 0:
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: found marker RST%d instead of RST%d at byte "
+                     "%llu (after MCU %lld of %lld)", marker - M_RST0, expected_rst[0],
+                     <unsigned long long>br.marker_pos, mcu, total)
+            if must_raise(st, False):
+                return STATUS_CORRUPT
         if distance == 1 or distance == 2:
             # The expected marker is missing: leave this one for the next boundary.
             lost_interval[0] = 1 if was_lost else 2
@@ -805,6 +813,32 @@ cdef int entropy_message(DecoderState* st, BitReader* br, int result, int comp_i
                  "byte %llu (component %d, MCU %lld of %lld)",
                  <unsigned long long>bit_position(br), comp_id, mcu, total)
     return STATUS_CORRUPT
+
+
+cdef int concealed_message(DecoderState* st, BitReader* br, int comp_id, long long mcu,
+                           long long total) noexcept nogil:
+    # entropy_message for the damage the entropy decoder concealed (strict would have raised it there).
+    if br.concealed == HUFF_DC_RANGE:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
+                 "range near byte %llu (component %d, MCU %lld)",
+                 <unsigned long long>br.concealed_pos, comp_id, mcu)
+    else:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
+                 "byte %llu (component %d, MCU %lld of %lld)",
+                 <unsigned long long>br.concealed_pos, comp_id, mcu, total)
+    return STATUS_CORRUPT
+
+
+cdef int must_raise(DecoderState* st, bint truncation) noexcept nogil:
+    # st.message names damage just found. 1 when it is an error: always with strict=True, and for data that
+    # ran out unless strict=False (Pillow: "image file is truncated"). Otherwise it is concealed the way
+    # libjpeg conceals it (with a warning): the first such message is kept as the warning, and 0 returned.
+    if st.strict or (truncation and not st.accept_truncated):
+        return 1
+    if not st.warned:
+        memcpy(st.warning, st.message, MESSAGE_SIZE)
+        st.warned = 1
+    return 0
 
 
 cdef int scan_mcus(DecoderState* st, Scan* scan, Component** comps, int* mcus_w, int* mcus_h) noexcept nogil:
@@ -889,7 +923,7 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                 if left_in_interval == 0:
                     result = restart(st, &br, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        if st.strict:
+                        if must_raise(st, True):
                             return result
                         st.dead = 1
                     for i in range(scan.ncomp):
@@ -925,20 +959,16 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
                         if result < 0:
                             entropy_message(st, &br, result, comp.id, mcu, total)
-                            if st.strict:
-                                return STATUS_CORRUPT
-                            if ri:
-                                lost = 1
-                            else:
-                                st.dead = 1
-                            memset(coef, 0, sizeof(coef))
-                            result = 1
+                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                        if br.concealed and not st.warned:
+                            concealed_message(st, &br, comp.id, mcu, total)
+                            must_raise(st, False)
                         idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
             if lost == 2:
                 lost = 1
             if not st.dead and not lost and br_overrun(&br):
                 truncation_message(st, &br, mcu, total)
-                if st.strict:
+                if must_raise(st, br.marker == 0):
                     return STATUS_CORRUPT
                 # libjpeg keeps the MCU decoded from the zero padding and greys out the ones after it, up to
                 # the next restart marker (where decoding resumes) or the end of the scan.
@@ -1002,14 +1032,15 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
         for mx in range(mcus_w):
             if ri:
                 if left_in_interval == 0:
-                    if st.eob_run > 0 and st.strict:
+                    if st.eob_run > 0:
                         snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past "
                                  "the restart interval ending at MCU %lld of %lld (scan at byte %llu)",
                                  st.eob_run, mcu, total, <unsigned long long>scan.at)
-                        return STATUS_CORRUPT
+                        if must_raise(st, False):
+                            return STATUS_CORRUPT
                     result = restart(st, &br, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        if st.strict:
+                        if must_raise(st, True):
                             return result
                         st.dead = 1
                         break
@@ -1048,21 +1079,21 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                             result = prog_ac_refine(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
                         if result < 0:
                             entropy_message(st, reader, result, comp.id, mcu, total)
-                            if st.strict:
-                                return STATUS_CORRUPT
-                            break
+                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                        if reader.concealed and not st.warned:
+                            concealed_message(st, reader, comp.id, mcu, total)
+                            must_raise(st, False)
                     if result < 0:
                         break
                 if result < 0:
                     break
             if lost == 2:
                 lost = 1
-            if result < 0 or (not lost and br_overrun(&br)):
-                if result >= 0:
-                    truncation_message(st, &br, mcu, total)
-                    if st.strict:
-                        return STATUS_CORRUPT
-                # strict=False: the rest of the restart interval (or of the scan) keeps its coefficients.
+            if not lost and br_overrun(&br):
+                truncation_message(st, &br, mcu, total)
+                if must_raise(st, br.marker == 0):
+                    return STATUS_CORRUPT
+                # Concealing: the rest of the restart interval (or of the scan) keeps its coefficients.
                 result = HUFF_OK
                 if ri:
                     lost = 1
@@ -1070,10 +1101,11 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                     st.dead = 1
                     break
             mcu += 1
-    if st.eob_run > 0 and st.strict and not st.dead:
+    if st.eob_run > 0 and not st.dead:
         snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past the end of the "
                  "scan at byte %llu", st.eob_run, <unsigned long long>scan.at)
-        return STATUS_CORRUPT
+        if must_raise(st, False):
+            return STATUS_CORRUPT
     if not br.stopped:
         br_find_marker(&br)
     pos_io[0] = br.marker_pos
@@ -1112,9 +1144,14 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 # ----------------------------------------------------------------------------------------------------------
 # The entry point (with the GIL around the scans)
 
-def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True):
+def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, int strict=1,
+                 list concealed=None):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
-    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8."""
+    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8.
+
+    strict: 1 raises JpegError on any damage; 0 conceals the damage libjpeg conceals (with a warning) but
+    raises for data that runs out; -1 conceals that too. When damage was concealed, its message (the one
+    strict=1 raises) is appended to `concealed`."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -1131,7 +1168,8 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         raise MemoryError()
     frame = &st.frame
     try:
-        st.strict = strict
+        st.strict = strict == 1
+        st.accept_truncated = strict < 0
         pos = parse_to_first_scan(st, data, meta, &scan, &marker)
         check_supported(st, max_pixels)
         if marker != M_SOS:
@@ -1153,6 +1191,9 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             st.out_stride = out.shape[2] * frame.out_w
         base = &data[0]
         scans = 0
+        # A sequential file whose first scan holds every component is output as that scan is decoded; libjpeg
+        # (so Pillow) reads nothing after its last MCU, so what follows cannot make the decode fail.
+        single_scan = not frame.progressive and scan.ncomp == frame.ncomp
         while marker == M_SOS:
             scans += 1
             if scans > MAX_SCANS:
@@ -1165,18 +1206,27 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                     status = decode_sequential_scan(st, &scan, base, size, &pos)
             if status != STATUS_OK:
                 raise JpegError(st.message.decode("utf-8", "replace"))
-            if strict:
+            if st.strict or not (st.accept_truncated or single_scan):
                 marker = parse_segments(st, base, size, &pos, None, &scan)
             else:
                 try:
                     marker = parse_segments(st, base, size, &pos, None, &scan)
-                except JpegError:
+                except JpegError as error:
+                    note_concealed(st, str(error), not single_scan)
                     break
-        if strict:
-            for i in range(frame.ncomp):
-                if not frame.comp[i].scanned:
-                    raise JpegError(f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
-                                    f"(data ends at byte {size})")
+                if single_scan and marker == M_SOS:
+                    break             # libjpeg's single-scan mode never decodes a second scan
+        for i in range(frame.ncomp):
+            if not frame.comp[i].scanned:
+                # After EOI libjpeg gives a component no scan delivered as zeros (grey); data that ran out
+                # first is truncated.
+                note_concealed(st, f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
+                                   f"(data ends at byte {size})", marker != M_EOI)
+                break
+        if frame.progressive and marker != M_EOI and not st.accept_truncated and not st.dead:
+            check_progression_complete(st, size)
+        if st.warned and concealed is not None:
+            concealed.append(st.warning.decode("utf-8", "replace"))
         with nogil:
             if frame.progressive:
                 output_progressive(st)
@@ -1187,14 +1237,48 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         free_state(st)
 
 
+cdef int note_concealed(DecoderState* st, str message, bint truncation) except -1:
+    # With the GIL: damage found outside the scan loops; raise it, or keep it as the warning (must_raise).
+    cdef bytes encoded = message.encode("utf-8")[:MESSAGE_SIZE - 1]
+    memcpy(st.message, <const char*>encoded, len(encoded))
+    st.message[len(encoded)] = 0
+    if must_raise(st, truncation):
+        raise JpegError(message)
+    return 0
+
+
+cdef int check_progression_complete(DecoderState* st, size_t size) except -1:
+    # A progressive file whose data ends (no EOI) while some coefficient still lacks bits is truncated, as
+    # Pillow reports it ("image file is truncated"); with EOI, or strict=False, the coefficients so far are used.
+    cdef Frame* frame = &st.frame
+    cdef int ci, k
+    for ci in range(frame.ncomp):
+        for k in range(64):
+            if st.coef_bits[ci][k] != 0:
+                note_concealed(st, f"JPEG data is truncated: the progressive scans end at byte {size} before "
+                                   f"coefficient {k} of component {frame.comp[ci].id} is complete", True)
+                return 0
+    return 0
+
+
 cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
     # With the GIL, before a scan: the tables it needs exist, and a progressive scan's parameters are legal
     # (T.81 G.1.1.1.1, checked as libjpeg's jdphuff.c does) and follow on from the earlier scans.
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef int i, k
+    cdef bint need_dc, need_ac
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
+        need_dc = not frame.progressive or (scan.ss == 0 and scan.ah == 0)
+        need_ac = not frame.progressive or scan.ss > 0
+        if (need_dc and comp.dc_table > 3) or (need_ac and comp.ac_table > 3):
+            raise JpegError(f"invalid JPEG: scan at byte {scan.at} selects Huffman table "
+                            f"{comp.dc_table}/{comp.ac_table} (0..3 allowed)")
+        if comp.dc_table > 3:
+            comp.dc_table = 0         # not used by this scan; keeps the table pointers in range
+        if comp.ac_table > 3:
+            comp.ac_table = 0
         if not frame.progressive:
             check_scan_tables(st, comp, True, True)
         if not comp.quant_latched:
@@ -1225,10 +1309,10 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
         comp = &frame.comp[scan.comp_index[i]]
         check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
         for k in range(scan.ss, scan.se + 1):
-            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0 and st.strict:
+            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0:
                 # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
-                raise JpegError(f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, which "
-                                "no earlier scan coded")
+                note_concealed(st, f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, "
+                                   "which no earlier scan coded", False)
             st.coef_bits[scan.comp_index[i]][k] = scan.al
     return 0
 

@@ -3,11 +3,13 @@
  * Each rotation of the LLM factorisation is x * a + y * b with int16 inputs and int16 constants (the
  * combined constants below, as in _simd.h's forward DCT), which pmaddwd computes exactly in 32-bit lanes.
  * With int16 inputs, every 32-bit sum of a pass is below 61213 * 2**15 + rounding < 2**31 in magnitude
- * (61213 is the largest sum of |constants| along any path), so the arithmetic equals _idct.pxd's 64-bit
- * arithmetic exactly. Two things can break the int16 premise, and only in corrupt or hostile files: a
- * dequantized coefficient (coef * Q) outside int16, or a column-pass output outside int16. The kernel checks
- * both and returns 0 without writing anything; the caller then runs the 64-bit scalar transform. So the
- * output is always the scalar output.
+ * (61213 is the largest sum of |constants| along any path), so the arithmetic equals exact arithmetic.
+ * _idct.pxd's scalar transform reproduces libjpeg-turbo's SIMD IDCT, whose 16-bit steps (coef * Q, the sums
+ * in0 +/- in4, in7 + in3, in5 + in1, the packs of each pass, a wrapping shift for blocks without rows 1..7)
+ * overflow on corrupt blocks. This kernel only takes blocks where none of them can: every pass input within
+ * +-2**14 (then no 16-bit sum overflows, and the shortcut's shift and each pack are exact). Valid files stay
+ * far inside (dequantized values within about 2**11, column-pass outputs within 2**13). Anything else returns 0
+ * without writing, and the caller runs the scalar transform: the output is always the scalar output.
  *
  * Layout: pass 1 (columns) takes the coefficient rows as vectors, lane = column; its outputs are
  * transposed so that pass 2 (rows) again has one lane per row; a last transpose gives rows of samples.
@@ -23,12 +25,12 @@
 #define CY_HAVE_SSE2_IDCT 1
 
 /* One 1-D IDCT pass over eight lanes: in[k] = input k (int16), out[j] = output j (int16) after
- * (sum + 2**(shift-1)) >> shift. Returns the OR over all lanes of (result + 32768): a value >= 2**16 means
- * some result does not fit int16 (packs would have saturated it). */
+ * (sum + 2**(shift-1)) >> shift. Returns the OR over all lanes of (result + 2**14): a value >= 2**15 means
+ * some result is outside +-2**14 (the next pass would not take it). */
 static inline __m128i cy_idct_pass_sse2(const __m128i *in, __m128i *out, int shift_bits) {
     const __m128i shift = _mm_cvtsi32_si128(shift_bits);
     const __m128i rounding = _mm_set1_epi32(1 << (shift_bits - 1));
-    const __m128i bias = _mm_set1_epi32(32768);
+    const __m128i bias = _mm_set1_epi32(16384);
     __m128i range = _mm_setzero_si128();
     __m128i results[2][8];
     for (int half = 0; half < 2; half++) {
@@ -84,8 +86,11 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
         __m128i q = _mm_loadu_si128((const __m128i *)(quant + 8 * k));
         __m128i lo = _mm_mullo_epi16(c, q), hi = _mm_mulhi_epi16(c, q);
         quant_or = _mm_or_si128(quant_or, q);
-        /* c * q fits int16 exactly when the high half is the sign extension of the low half. */
-        overflow = _mm_or_si128(overflow, _mm_xor_si128(hi, _mm_srai_epi16(lo, 15)));
+        /* c * q is within +-2**14 exactly when the high half and bit 14 of the low half are all copies of the
+         * low half's sign bit. */
+        __m128i sign = _mm_srai_epi16(lo, 15);
+        overflow = _mm_or_si128(overflow, _mm_or_si128(_mm_xor_si128(hi, sign),
+                                                       _mm_xor_si128(_mm_srai_epi16(lo, 14), sign)));
         rows[k] = lo;
     }
     /* A table entry above 32767 would be read as negative by the signed multiply. */
@@ -94,12 +99,12 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
         return 0;
     /* Pass 1: columns (lane = column); descale by 2**(13 - 2). */
     __m128i range = cy_idct_pass_sse2(rows, cols, 11);
-    if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_srli_epi32(range, 16), _mm_setzero_si128())) != 0xFFFF) return 0;
+    if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_srli_epi32(range, 15), _mm_setzero_si128())) != 0xFFFF) return 0;
     /* cols[r] now holds output row r, lane = column frequency: transpose so that lane = row. */
     for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(work + 8 * j), cols[j]);
     cy_transpose_i16(work, transposed);
     for (int j = 0; j < 8; j++) rows[j] = _mm_loadu_si128((const __m128i *)(transposed + 8 * j));
-    /* Pass 2: rows (lane = row); descale by 2**(13 + 2 + 3). Cannot overflow: inputs are int16. */
+    /* Pass 2: rows (lane = row); descale by 2**(13 + 2 + 3). Inputs within +-2**14: no 16-bit sum overflows. */
     cy_idct_pass_sse2(rows, cols, 18);
     /* cols[x] = column x of samples (lane = row), |v| <= 2**13: level shift (+128, T.81 A.3.1), then
      * packus clamps to 0..255, as idct_clamp does (saturation, as libjpeg-turbo's SIMD IDCT). */
