@@ -31,6 +31,7 @@ from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_dec
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
+from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
                                interleave_inverted_row, ColourTables, colour_tables_init)
@@ -153,6 +154,12 @@ ctypedef struct DecoderState:
     int dead                         # concealing: the data ran out or broke; later blocks of the scan stay grey
     int eob_run                      # progressive AC scans: blocks left in the current EOB run
     signed char coef_bits[MAX_COMPONENTS][64]   # progressive: Al of the last scan of each coefficient, -1 none
+    # Block smoothing (output_progressive) as libjpeg keeps its state: coef_bits 0..9 of each component as they
+    # were when that component's latest scan began, the scan count, and the last MCU row that a scan reached
+    # with its data intact (rows below it are smoothed by the earlier state).
+    signed char prev_coef_bits[MAX_COMPONENTS][10]
+    int scan_number
+    int last_good_mcu_row
     uint16_t* colsum                 # scratch for 2-D upsampling
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
@@ -454,7 +461,7 @@ cdef str colour_mode(DecoderState* st, dict meta):
     if frame.ncomp == 3:
         return "RGB"
     if frame.ncomp == 4:
-        return "YCCK" if transform == 2 else "CMYK"
+        return "CMYK" if transform in (None, 0) else "YCCK"
     return "unknown"
 
 
@@ -1052,6 +1059,8 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
             if lost == 1:
                 mcu += 1           # a lost or broken interval: nothing to read until the next marker
                 continue
+            # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
+            st.last_good_mcu_row = my if scan.ncomp > 1 else my // comps[0].v
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
@@ -1112,15 +1121,72 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     return STATUS_OK
 
 
+cdef int smoothing_latches(DecoderState* st, signed char* latch) noexcept nogil:
+    # libjpeg's smoothing_ok: block smoothing runs when every component has its quantization table (with the
+    # ten quantizers smoothing divides by nonzero) and some DC bits, and some component's AC coefficients 1..9
+    # are not known exactly. latch holds [2][MAX_COMPONENTS][10]: [0] the final coef_bits 0..9, [1] the
+    # state before each component's latest scan (-1 when there was a single scan).
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int ci, k, useful = 0
+    for ci in range(frame.ncomp):
+        comp = &frame.comp[ci]
+        if not comp.quant_latched:
+            return 0
+        for k in range(10):
+            if comp.qtable[ZIGZAG_TO_NATURAL[k]] == 0:
+                return 0
+        if st.coef_bits[ci][0] < 0:
+            return 0
+        latch[ci * 10] = st.coef_bits[ci][0]
+        for k in range(1, 10):
+            latch[(MAX_COMPONENTS + ci) * 10 + k] = st.prev_coef_bits[ci][k] if st.scan_number > 1 else -1
+            latch[ci * 10 + k] = st.coef_bits[ci][k]
+            if st.coef_bits[ci][k] != 0:
+                useful = 1
+    return useful
+
+
+cdef void smoothing_dc_grid(Frame* frame, Component* comp, int my, int by, int bx, int32_t* dc_grid) noexcept nogil:
+    # The quantized DC values of the 5x5 blocks around block (bx, by), clamped at the edges exactly as libjpeg's
+    # decompress_smooth_data finds its neighbours (rows counted per MCU row of the component, which in the last
+    # MCU row counts only the rows inside the image).
+    cdef int last = frame.mcus_y - 1, block_rows, image_row, image_rows, dy, dx, x
+    cdef int rows[5]
+    block_rows = comp.v if my < last else comp.blocks_h - last * comp.v
+    image_row = my * block_rows + (by - my * comp.v)
+    image_rows = block_rows * frame.mcus_y
+    rows[2] = by
+    rows[1] = by - 1 if image_row > 0 else by
+    rows[0] = by - 2 if image_row > 1 else rows[1]
+    rows[3] = by + 1 if image_row < image_rows - 1 else by
+    rows[4] = by + 2 if image_row < image_rows - 2 else rows[3]
+    for dy in range(5):
+        for dx in range(5):
+            x = bx + dx - 2
+            if x < 0:
+                x = 0
+            if x > comp.blocks_w - 1:
+                x = comp.blocks_w - 1
+            dc_grid[dy * 5 + dx] = comp.coef[(<size_t>rows[dy] * comp.coef_blocks_w + x) * 64]
+
+
 cdef void output_progressive(DecoderState* st) noexcept nogil:
     # After the last scan: dequantize and inverse-transform the coefficient buffers into the planes one MCU
     # row at a time (with the quantization table each component's first scan saw), converting the rows that
-    # are complete after each, as the sequential scan does.
+    # are complete after each, as the sequential scan does. When the low coefficients are incomplete, each
+    # block inside the image is first smoothed from its neighbours' DC values as libjpeg does (_smooth.pxd),
+    # by the final coefficient state, or below the last MCU row a damaged last scan reached, the one before it.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int ci, bx, by, k, bs, my, ready
+    cdef int ci, bx, by, k, bs, my, ready, smoothing, no_ac_coded
     cdef int16_t* block
     cdef int16_t ac_bits
+    cdef signed char latch[2 * MAX_COMPONENTS * 10]
+    cdef const signed char* bits
+    cdef int16_t smoothed[64]
+    cdef int32_t dc_grid[25]
+    smoothing = smoothing_latches(st, latch)
     for my in range(frame.mcus_y):
         for ci in range(frame.ncomp):
             comp = &frame.comp[ci]
@@ -1128,6 +1194,16 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
             for by in range(my * comp.v, (my + 1) * comp.v):
                 for bx in range(comp.coef_blocks_w):
                     block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                    if smoothing and by < comp.blocks_h and bx < comp.blocks_w:
+                        bits = &latch[((MAX_COMPONENTS if my > st.last_good_mcu_row else 0) + ci) * 10]
+                        no_ac_coded = 1
+                        for k in range(1, 10):
+                            if bits[k] != -1:
+                                no_ac_coded = 0
+                        memcpy(smoothed, block, sizeof(smoothed))
+                        smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
+                        smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
+                        block = smoothed
                     ac_bits = 0
                     for k in range(1, 64):
                         ac_bits |= block[k]
@@ -1178,7 +1254,9 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         if frame.ncomp == 3:
             st.transform = ycc_transform(st, meta)
         elif frame.ncomp == 4:
-            st.transform = 1 if meta.get("adobe_transform") == 2 else 0
+            # libjpeg's default_decompress_parms: Adobe transform 0 is CMYK; 2, and any other value (with a
+            # warning), YCCK; no Adobe marker, CMYK.
+            st.transform = 0 if meta.get("adobe_transform") in (None, 0) else 1
         if frame.ncomp == 1:
             out = np.empty((frame.out_h, frame.out_w), dtype=np.uint8)
             out_gray = out
@@ -1198,6 +1276,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             scans += 1
             if scans > MAX_SCANS:
                 raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
+            st.scan_number = scans
             prepare_scan(st, &scan)
             with nogil:
                 if frame.progressive:
@@ -1308,6 +1387,10 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
         check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
+        for k in range(min(scan.ss, 1), min(max(scan.se, 9), 9) + 1):
+            # libjpeg's start_pass_phuff_decoder: the state before this scan, for block smoothing (0 after the
+            # first scan of the file).
+            st.prev_coef_bits[scan.comp_index[i]][k] = st.coef_bits[scan.comp_index[i]][k] if st.scan_number > 1 else 0
         for k in range(scan.ss, scan.se + 1):
             if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0:
                 # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
