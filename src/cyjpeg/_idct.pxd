@@ -12,7 +12,7 @@
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t
 
 cdef extern from "_idct_simd.h":
-    # 1 when done; 0 (nothing written) for blocks outside its exact int16 range: only corrupt data.
+    # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
 
@@ -51,8 +51,8 @@ cdef inline uint8_t idct_clamp(int64_t value) noexcept nogil:
 #   - each pass's outputs are packed to int16 with saturation (packssdw);
 #   - when rows 1..7 of the coefficients are all zero, pass 1 is skipped: every column is (coef * Q) << 2
 #     in 16 bits (a wrapping shift, where the full pass would saturate).
-# The SSE2 kernel (_idct_simd.h) declines every block where one of these could differ from exact arithmetic,
-# so both paths give the same bytes for any input.
+# The SSE2 kernel (_idct_simd.h) computes in the same 16-bit lanes, so both paths give the same bytes for any
+# input.
 
 cdef inline int32_t wrap16(int32_t value) noexcept nogil:
     # The low 16 bits read as a signed number: what a 16-bit SIMD lane keeps of an add or multiply.
@@ -80,8 +80,7 @@ cdef inline void idct_dc_only(const int16_t* coef, const uint16_t* quant, uint8_
 
 cdef inline void idct_islow(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # coef: 64 quantized coefficients in natural order; quant: the table in natural order.
-    # On x86-64 the same arithmetic runs in SSE2 lanes (_idct_simd.h), which declines the blocks where 16-bit
-    # overflow could happen (only in corrupt data); those, and every block elsewhere, take the scalar loops.
+    # On x86-64 the same arithmetic runs in SSE2 lanes (_idct_simd.h); elsewhere in the scalar loops below.
     if cy_idct_islow_sse2(coef, quant, out, stride):
         return
     idct_islow_scalar(coef, quant, out, stride)
@@ -132,7 +131,7 @@ cdef inline void idct_pass_16bit(const int32_t* inp, Py_ssize_t in_step, int32_t
 cdef inline void idct_islow_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                                    Py_ssize_t stride) noexcept nogil:
     # The portable transform, in 32-bit integers with the 16-bit steps listed above: for any input the bytes of
-    # libjpeg-turbo's SIMD IDCT (and of the SSE2 kernel where that one accepts the block).
+    # libjpeg-turbo's SIMD IDCT and of the SSE2 kernel.
     cdef int32_t dequantized[64]
     cdef int32_t workspace[64]
     cdef int32_t row_out[8]
