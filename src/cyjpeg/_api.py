@@ -210,6 +210,17 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
         False also decodes data that runs out, with the blocks it does not reach grey, as Pillow does with
         ImageFile.LOAD_TRUNCATED_IMAGES = True (and warns the same way).
     """
+    pixels, concealed = decode_reporting_damage(data, mode, scale, orientation, max_pixels, strict)
+    for message in concealed:
+        warnings.warn(JpegWarning(message), stacklevel=2)
+    return pixels
+
+
+def decode_reporting_damage(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS,
+                            strict=None) -> tuple:
+    """decode() without the warning: returns (pixels, messages of the damage concealed, [] for none). For
+    callers inside cyjpeg that decode many files (hashing, dedup) and keep or drop the messages themselves;
+    thread-safe, unlike filtering warnings."""
     if mode not in DECODE_MODES:
         raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
     if isinstance(scale, bool) or scale not in DECODE_SCALES:
@@ -224,13 +235,11 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     concealed = []
     pixels = _decoder.decode_image(buffer, int(scale), max_pixels, 0 if strict is None else (1 if strict else -1),
                                    concealed)
-    for message in concealed:
-        warnings.warn(JpegWarning(message), stacklevel=2)
     if mode is not None:
         pixels = convert_mode(pixels, mode)
     if orientation:
         pixels = apply_orientation(pixels, _decoder.read_header(buffer)["orientation"])
-    return pixels
+    return pixels, concealed
 
 
 def convert_mode(pixels: np.ndarray, mode: str) -> np.ndarray:

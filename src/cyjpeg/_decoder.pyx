@@ -1302,7 +1302,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                 note_concealed(st, f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
                                    f"(data ends at byte {size})", marker != M_EOI)
                 break
-        if frame.progressive and marker != M_EOI and not st.accept_truncated and not st.dead:
+        if frame.progressive and marker != M_EOI and not st.dead:
             check_progression_complete(st, size)
         if st.warned and concealed is not None:
             concealed.append(st.warning.decode("utf-8", "replace"))
@@ -1328,7 +1328,8 @@ cdef int note_concealed(DecoderState* st, str message, bint truncation) except -
 
 cdef int check_progression_complete(DecoderState* st, size_t size) except -1:
     # A progressive file whose data ends (no EOI) while some coefficient still lacks bits is truncated, as
-    # Pillow reports it ("image file is truncated"); with EOI, or strict=False, the coefficients so far are used.
+    # Pillow reports it ("image file is truncated"); with EOI, or with strict=False (warned), the coefficients
+    # so far are used.
     cdef Frame* frame = &st.frame
     cdef int ci, k
     for ci in range(frame.ncomp):
