@@ -7,13 +7,17 @@ non-interleaved scans) that feeds each block through the Huffman decoder and the
 sample plane per component; the progressive scan loop (T.81 G.1.2) that fills a quantized coefficient
 buffer per component, inverse-transformed into the same planes after the last scan; scaled output (the
 reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg-turbo chooses them); the
-lenient mode (strict=False) that greys out what the data does not reach; and the hand-off of finished rows
-to upsampling and colour conversion (YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
+concealment of damaged data as libjpeg conceals it (strict=None/False: a bad code, a marker inside the scan
+data, lost restart markers, an EOB run too long, a component without a scan, a DC out of range; strict=False
+also data that runs out, the rest grey), with progressive block smoothing (_smooth.pxd) when the low
+coefficients are incomplete; and the hand-off of finished rows to upsampling and colour conversion
+(YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
 The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
 (bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows).
 
 Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
-returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
+returns a status and leaves the reason in DecoderState.message, and decode_image raises it once. Damage that
+is concealed instead (must_raise) keeps its message as DecoderState.warning, which decode_image hands back.
 Not supported (UnsupportedJpegError): arithmetic coding, lossless and hierarchical frames, 12-bit samples,
 2-component frames, DNL.
 """
@@ -893,8 +897,9 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                                             size_t* pos_io, int avx2) noexcept nogil:
     # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
     # MCU holds h x v blocks of each component (A.2.3), a non-interleaved one a single block (A.2.2).
-    # strict=False: once the data runs out or breaks, the rest of the scan's blocks are decoded as all-zero
-    # (grey), as libjpeg does after "premature end of data".
+    # Concealing (strict=None/False): once a marker cuts the data short (or, strict=False, the data runs out),
+    # the rest of the restart interval or scan is decoded as all-zero (grey), as libjpeg does after "premature
+    # end of data segment"; a bad code reads as symbol 0 and decoding goes on, as libjpeg's does.
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef Component* comps[MAX_COMPONENTS]
@@ -1015,7 +1020,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef BitReader* reader
     cdef int16_t* block
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
-    cdef int ri = st.restart_interval, left_in_interval, block_x, block_y
+    cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
     cdef long long mcu = 0, total
 
@@ -1033,9 +1038,11 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     st.dead = 0
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
+    last_good = st.last_good_mcu_row
     for my in range(mcus_h):
         if st.dead:
             break
+        mcu_row = my if scan.ncomp > 1 else my // comps[0].v
         for mx in range(mcus_w):
             if ri:
                 if left_in_interval == 0:
@@ -1060,7 +1067,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 mcu += 1           # a lost or broken interval: nothing to read until the next marker
                 continue
             # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
-            st.last_good_mcu_row = my if scan.ncomp > 1 else my // comps[0].v
+            last_good = mcu_row
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
@@ -1110,6 +1117,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                     st.dead = 1
                     break
             mcu += 1
+    st.last_good_mcu_row = last_good
     if st.eob_run > 0 and not st.dead:
         snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past the end of the "
                  "scan at byte %llu", st.eob_run, <unsigned long long>scan.at)
