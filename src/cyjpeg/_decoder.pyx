@@ -1449,7 +1449,7 @@ def _set_simd(enabled):
 
 def _idct_block(coefs, quant, bint simd=True):
     """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table, as (8, 8)
-    uint8 samples, through the SSE2 kernel (None when it declines the block) or the 64-bit scalar one."""
+    uint8 samples, through the SSE2 kernel (None where the build has none) or the scalar one."""
     cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
     cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
     if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
