@@ -12,6 +12,22 @@ from conftest import pillow_decode, synthetic_image
 def test_errors_are_value_errors():
     assert issubclass(cyjpeg.JpegError, ValueError)
     assert issubclass(cyjpeg.UnsupportedJpegError, cyjpeg.JpegError)
+    assert issubclass(cyjpeg.JpegWarning, UserWarning) and "JpegWarning" in cyjpeg.__all__
+
+
+def test_decode_strict_takes_none_true_or_false():
+    with pytest.raises(ValueError, match=r"^strict must be None, True or False, got 'yes'$"):
+        cyjpeg.decode(cyjpeg.encode(np.zeros((8, 8), np.uint8)), strict="yes")
+
+
+def test_decode_of_an_intact_file_warns_nothing():
+    import warnings
+
+    data = cyjpeg.encode(synthetic_image(33, 47))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for strict in (None, True, False):
+            cyjpeg.decode(data, strict=strict)
 
 
 @pytest.mark.parametrize("quality", [1, 10, 25, 49, 50, 51, 75, 90, 95, 100])

@@ -134,7 +134,7 @@ def corpus_rows(categories):
         return [row for row in csv.DictReader(handle) if row["category"] in categories]
 
 
-# The corpus-wide pixel comparison (every category, damaged files with strict=False, scaled decodes) lives in
+# The corpus-wide pixel comparison (every category, damaged files concealed as Pillow does, scaled decodes) lives in
 # test_conformance.py.
 
 

@@ -83,10 +83,30 @@ def test_truncated_progressive_lenient():
     cut = (starts[longest] + starts[longest + 1]) // 2           # inside the longest scan
     with pytest.raises(JpegError, match=rf"^JPEG data is truncated: scan data ends at byte {cut} \(in MCU \d+ of \d+\)$"):
         cyjpeg.decode(data[:cut])
-    partial = cyjpeg.decode(data[:cut], strict=False)
+    with pytest.warns(cyjpeg.JpegWarning, match=rf"^JPEG data is truncated: scan data ends at byte {cut} "):
+        partial = cyjpeg.decode(data[:cut], strict=False)
     assert partial.shape == full.shape
     # Every scan complete but EOI missing: the whole picture.
     np.testing.assert_array_equal(cyjpeg.decode(data[:-2], strict=False), full)
+
+
+def test_progressive_scans_stopping_early_match_pillow():
+    # A progressive file whose scans stop early (EOI after any scan): libjpeg smooths the blocks whose low
+    # coefficients are incomplete from their neighbours' DC values (jdcoefct.c decompress_smooth_data), and so
+    # does cyjpeg, bit for bit. Without the EOI the data is truncated: JpegError, as Pillow's "image file is
+    # truncated", unless strict=False.
+    for progressive_options in ({}, {"subsampling": 0}):
+        data = pillow_encode(synthetic_image(70, 90), quality=85, progressive=True, **progressive_options)
+        starts = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\xff\xda"]
+        assert len(starts) >= 6
+        for start in starts[1:]:
+            stopped = data[:start] + b"\xff\xd9"
+            np.testing.assert_array_equal(cyjpeg.decode(stopped), pillow_decode(stopped))
+            with pytest.raises(JpegError, match=r"^JPEG data is truncated: the progressive scans end at byte"):
+                cyjpeg.decode(data[:start])
+            with pytest.warns(cyjpeg.JpegWarning, match=r"^JPEG data is truncated: the progressive scans end"):
+                np.testing.assert_array_equal(cyjpeg.decode(data[:start], strict=False), cyjpeg.decode(stopped))
+
 
 
 @pytest.mark.parametrize("restart", [0, 2])
@@ -97,7 +117,10 @@ def test_truncated_baseline_lenient_matches_pillow(restart):
     try:
         for cut in (len(data) // 3, len(data) * 2 // 3, len(data) - 5):
             expected = pillow_decode(data[:cut])
-            np.testing.assert_array_equal(cyjpeg.decode(data[:cut], strict=False), expected)
+            with pytest.warns(cyjpeg.JpegWarning, match=r"^JPEG data is truncated: scan data ends"):
+                np.testing.assert_array_equal(cyjpeg.decode(data[:cut], strict=False), expected)
+            with pytest.raises(JpegError, match=r"^JPEG data is truncated: scan data ends"):
+                cyjpeg.decode(data[:cut])          # the default, as Pillow: "image file is truncated"
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -141,9 +164,12 @@ def test_eob_run_past_the_end_of_the_scan():
     # Code 0 (EOBRUN r=1) and extra bit 1: a run of 3 blocks in a scan of 2.
     data = tiny_progressive(DC_FIRST, (sos(1, 63, 0, 0), b"\x7f"))
     at = data.rindex(b"\xff\xda")
-    with pytest.raises(JpegError, match=rf"^invalid JPEG: an EOB run of 1 more blocks runs past the end of the scan at byte {at}$"):
-        cyjpeg.decode(data)
-    np.testing.assert_array_equal(cyjpeg.decode(data, strict=False), pillow_decode(data))
+    message = rf"^invalid JPEG: an EOB run of 1 more blocks runs past the end of the scan at byte {at}$"
+    with pytest.raises(JpegError, match=message):
+        cyjpeg.decode(data, strict=True)
+    # libjpeg ignores the rest of the run (with a warning); so does the default decode.
+    with pytest.warns(cyjpeg.JpegWarning, match=message):
+        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
 
 
 def test_eob_run_past_a_restart_interval():
@@ -151,10 +177,12 @@ def test_eob_run_past_a_restart_interval():
     ac = (sos(1, 63, 0, 0), b"\x3f\xff\xd0\x3f")    # an EOB run of 2 in an interval of 1 block
     data = tiny_progressive(dc, ac, restart_interval=1)
     at = data.rindex(b"\xff\xda")
-    with pytest.raises(JpegError, match=rf"^invalid JPEG: an EOB run of 1 more blocks runs past the restart interval "
-                                        rf"ending at MCU 1 of 2 \(scan at byte {at}\)$"):
-        cyjpeg.decode(data)
-    assert cyjpeg.decode(data, strict=False).shape == (8, 16)
+    message = (rf"^invalid JPEG: an EOB run of 1 more blocks runs past the restart interval ending at MCU 1 of 2 "
+               rf"\(scan at byte {at}\)$")
+    with pytest.raises(JpegError, match=message):
+        cyjpeg.decode(data, strict=True)
+    with pytest.warns(cyjpeg.JpegWarning, match=message):
+        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
 
 
 @pytest.mark.parametrize("ss,se,ah,al,ncomp,message", [
@@ -181,12 +209,15 @@ def test_refinement_without_first_scan(ss, se, coefficient):
     first = [DC_FIRST] if ss else []
     data = tiny_progressive(*first, (sos(ss, se, 1, 0), b"\x3f"))
     at = data.rindex(b"\xff\xda")
+    message = (f"invalid JPEG: progressive scan at byte {at} refines coefficient {coefficient} of component 1, "
+               "which no earlier scan coded")
     with pytest.raises(JpegError) as caught:
-        cyjpeg.decode(data)
-    assert str(caught.value) == (f"invalid JPEG: progressive scan at byte {at} refines coefficient {coefficient} "
-                                 "of component 1, which no earlier scan coded")
-    # libjpeg only warns; strict=False decodes as it does.
-    np.testing.assert_array_equal(cyjpeg.decode(data, strict=False), pillow_decode(data))
+        cyjpeg.decode(data, strict=True)
+    assert str(caught.value) == message
+    # libjpeg only warns; the default decode does as it does, and warns the same.
+    with pytest.warns(cyjpeg.JpegWarning) as caught_warnings:
+        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
+    assert [str(w.message) for w in caught_warnings] == [message]
 
 
 def test_ac_scan_without_its_huffman_table():

@@ -7,7 +7,7 @@
     '4:2:0'
 """
 from ._version import __version__
-from .errors import JpegError, UnsupportedJpegError
+from .errors import JpegError, JpegWarning, UnsupportedJpegError
 from ._api import JpegInfo, decode, encode, info, quality_tables
 from .dedup import find_duplicates
 from .phash import phash
@@ -16,6 +16,7 @@ from .store import compress_tree
 __all__ = [
     "JpegError",
     "JpegInfo",
+    "JpegWarning",
     "UnsupportedJpegError",
     "__version__",
     "compress_tree",

@@ -13,6 +13,7 @@ from typing_extensions import Buffer, TypeAlias
 # The pure-Python parts carry their own annotations: re-exported as they are.
 from .dedup import find_duplicates as find_duplicates
 from .errors import JpegError as JpegError
+from .errors import JpegWarning as JpegWarning
 from .errors import UnsupportedJpegError as UnsupportedJpegError
 from .phash import phash as phash
 from .store import compress_tree as compress_tree
@@ -21,6 +22,7 @@ __version__: str
 __all__ = [
     "JpegError",
     "JpegInfo",
+    "JpegWarning",
     "UnsupportedJpegError",
     "__version__",
     "compress_tree",
@@ -89,7 +91,7 @@ def decode(
     scale: Literal[1, 2, 4, 8] = 1,
     orientation: bool = False,
     max_pixels: int | None = 178956970,
-    strict: bool = True,
+    strict: bool | None = None,
     *,
     threads: int | None = 1,
 ) -> npt.NDArray[np.uint8]: ...

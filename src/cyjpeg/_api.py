@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ import numpy as np
 from . import _decoder, _encoder
 from ._metadata import marker_segments
 from ._tables import STD_CHROMA_QUANT_TABLE, STD_LUMA_QUANT_TABLE
-from .errors import JpegError
+from .errors import JpegError, JpegWarning
 
 # decode()'s default pixel limit: twice Pillow's Image.MAX_IMAGE_PIXELS (89478485), the size above which
 # Pillow raises DecompressionBombError instead of warning. Pass max_pixels=None for no limit.
@@ -189,7 +190,7 @@ def encode(
                                  threads)
 
 
-def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=True, *,
+def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS, strict=None, *,
            threads=1) -> np.ndarray:
     """Decode a JPEG to a uint8 array.
 
@@ -201,14 +202,33 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     max_pixels: refuse (JpegError) a frame of more than this many pixels before allocating anything; the
         default is twice Pillow's MAX_IMAGE_PIXELS, where Pillow refuses; None for no limit. Memory used is
         the output, the unscaled sample planes, and for progressive files 2 bytes per coefficient.
-    strict: True raises JpegError for truncated data or a damaged scan; False returns what was decoded, with
-        the blocks the data does not reach grey, as Pillow does with ImageFile.LOAD_TRUNCATED_IMAGES.
-    threads: decode bands of restart intervals on up to this many threads when the file has restart markers
-        (DRI, as many cameras write them) and is sequential (worth it from about a megapixel); None or 0 for
-        os.cpu_count(). The pixels are the same for any value; a file without restart markers, a progressive
-        file, or one whose markers are damaged or missing is decoded on one thread, with the same errors.
-        Memory adds a few MCU rows per thread.
+    strict: what damaged data gives.
+        None (default), as Pillow: damage inside the data that libjpeg conceals with a warning (a bad Huffman
+        code, scan data cut short by a marker, lost restart markers, an overlong EOB run, a component no
+        scan delivered, a DC value out of range...) is concealed the way libjpeg conceals it, and a
+        cyjpeg.JpegWarning carries the message strict=True would raise (the first damage found). Data that
+        runs out before the image is complete still raises JpegError (Pillow: "image file is truncated").
+        True raises JpegError on any damage (for validating uploads).
+        False also decodes data that runs out, with the blocks it does not reach grey, as Pillow does with
+        ImageFile.LOAD_TRUNCATED_IMAGES = True (and warns the same way).
+    threads: decode one image on up to this many threads (worth it from about a megapixel); None or 0 for
+        os.cpu_count(). Sequential files with restart markers (DRI, as many cameras write them) are decoded
+        in bands of restart intervals, sequential files without them in a two-stage pipeline (two threads),
+        progressive files with their output stage in bands. The pixels, errors and warnings are the same for
+        any value: a file whose markers or data are damaged is decoded on one thread. Memory adds a few MCU
+        rows per thread.
     """
+    pixels, concealed = decode_reporting_damage(data, mode, scale, orientation, max_pixels, strict, threads=threads)
+    for message in concealed:
+        warnings.warn(JpegWarning(message), stacklevel=2)
+    return pixels
+
+
+def decode_reporting_damage(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS,
+                            strict=None, *, threads=1) -> tuple:
+    """decode() without the warning: returns (pixels, messages of the damage concealed, [] for none). For
+    callers inside cyjpeg that decode many files (hashing, dedup) and keep or drop the messages themselves;
+    thread-safe, unlike filtering warnings."""
     if mode not in DECODE_MODES:
         raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
     if isinstance(scale, bool) or scale not in DECODE_SCALES:
@@ -217,14 +237,18 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
         max_pixels = 1 << 62
     else:
         max_pixels = _check_int("max_pixels", max_pixels, 1, 1 << 62)
+    if strict not in (None, True, False):
+        raise ValueError(f"strict must be None, True or False, got {strict!r}")
     threads = _check_threads(threads)
     buffer = _as_byte_buffer(data)
-    pixels = _decoder.decode_image(buffer, int(scale), max_pixels, bool(strict), threads)
+    concealed = []
+    pixels = _decoder.decode_image(buffer, int(scale), max_pixels, 0 if strict is None else (1 if strict else -1),
+                                   concealed, threads)
     if mode is not None:
         pixels = convert_mode(pixels, mode)
     if orientation:
         pixels = apply_orientation(pixels, _decoder.read_header(buffer)["orientation"])
-    return pixels
+    return pixels, concealed
 
 
 def convert_mode(pixels: np.ndarray, mode: str) -> np.ndarray:

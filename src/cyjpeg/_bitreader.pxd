@@ -18,6 +18,8 @@ ctypedef struct BitReader:
     int stopped          # 1 once a marker or the end of the input was reached
     int marker           # the marker code that stopped the reader (e.g. 0xD0 for RST0); 0 for end of input
     size_t marker_pos    # offset of the marker's 0xFF (or `end` when the input ran out)
+    int concealed        # damage the entropy decoder concealed (a HUFF_* status), 0 while there is none;
+    size_t concealed_pos # with the byte offset where it was found (see br_byte_position)
 
 
 cdef inline void br_init(BitReader* br, const uint8_t* data, size_t pos, size_t end) noexcept nogil:
@@ -30,6 +32,24 @@ cdef inline void br_init(BitReader* br, const uint8_t* data, size_t pos, size_t 
     br.stopped = 0
     br.marker = 0
     br.marker_pos = end
+    br.concealed = 0
+    br.concealed_pos = 0
+
+
+cdef inline size_t br_byte_position(BitReader* br) noexcept nogil:
+    # Approximate byte offset of the next unread bit (stuffed bytes make it approximate), for messages.
+    cdef int real_bytes = (br.nbits - br.pad_bits) >> 3
+    if real_bytes < 0:
+        real_bytes = 0
+    return br.pos - <size_t>real_bytes if br.pos >= <size_t>real_bytes else 0
+
+
+cdef inline void br_note_concealed(BitReader* br, int status) noexcept nogil:
+    # The entropy decoder has concealed damage (strict=False/None, as libjpeg does with a warning): keep the
+    # first for the scan loop to report.
+    if br.concealed == 0:
+        br.concealed = status
+        br.concealed_pos = br_byte_position(br)
 
 
 cdef inline void br_find_marker(BitReader* br) noexcept nogil:

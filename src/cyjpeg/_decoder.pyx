@@ -7,8 +7,11 @@ non-interleaved scans) that feeds each block through the Huffman decoder and the
 sample plane per component; the progressive scan loop (T.81 G.1.2) that fills a quantized coefficient
 buffer per component, inverse-transformed into the same planes after the last scan; scaled output (the
 reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg-turbo chooses them); the
-lenient mode (strict=False) that greys out what the data does not reach; and the hand-off of finished rows
-to upsampling and colour conversion (YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
+concealment of damaged data as libjpeg conceals it (strict=None/False: a bad code, a marker inside the scan
+data, lost restart markers, an EOB run too long, a component without a scan, a DC out of range; strict=False
+also data that runs out, the rest grey), with progressive block smoothing (_smooth.pxd) when the low
+coefficients are incomplete; and the hand-off of finished rows to upsampling and colour conversion
+(YCbCr/RGB to RGB, CMYK/YCCK to Adobe-inverted CMYK as Pillow gives it).
 The kernels it drives live in .pxd files and are inlined here: _bitreader (bytes -> bits), _huffdec
 (bits -> coefficients), _idct (coefficients -> samples), _upsample (samples -> RGB rows). Two included files
 hold the other coding processes' scan loops, sharing the planes, IDCT and row output: _decoder_arith.pxi
@@ -16,7 +19,8 @@ hold the other coding processes' scan loops, sharing the planes, IDCT and row ou
 _decoder_lossless.pxi (lossless SOF3, T.81 Annex H, kernel _lossless).
 
 Errors: header parsing runs with the GIL and raises JpegError at once; the scan loop runs without the GIL,
-returns a status and leaves the reason in DecoderState.message, and decode_image raises it once.
+returns a status and leaves the reason in DecoderState.message, and decode_image raises it once. Damage that
+is concealed instead (must_raise) keeps its message as DecoderState.warning, which decode_image hands back.
 Not supported (UnsupportedJpegError): hierarchical frames, lossless arithmetic-coded frames (SOF11), samples
 of other than 8 bits (12-bit DCT, 2..7 and 9..16-bit lossless), scaled decoding of lossless frames,
 lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
@@ -39,6 +43,7 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
+from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
                                interleave_inverted_row, ColourTables, colour_tables_init)
@@ -159,15 +164,24 @@ ctypedef struct DecoderState:
     int restart_interval
     ArithConditioning arith_conditioning   # DAC (T.81 B.2.4.3), defaults until one is read
     int transform                    # 3 components: 1 YCbCr -> RGB, 0 already R, G, B; 4: 1 YCCK, 0 CMYK
-    int strict                       # 1: truncated data or a bad code is an error; 0: grey out the rest
-    int dead                         # strict=False: the data ran out or broke; later blocks stay grey
+    int strict                       # 1: any damage is an error; 0: damage libjpeg conceals is concealed alike
+    int accept_truncated             # 1 (strict=False): data that runs out is concealed too (rest grey)
+    int dead                         # concealing: the data ran out or broke; later blocks of the scan stay grey
     int eob_run                      # progressive AC scans: blocks left in the current EOB run
     signed char coef_bits[MAX_COMPONENTS][64]   # progressive: Al of the last scan of each coefficient, -1 none
+    # Block smoothing (output_progressive) as libjpeg keeps its state: coef_bits 0..9 of each component as they
+    # were when that component's latest scan began, the scan count, and the last MCU row that a scan reached
+    # with its data intact (rows below it are smoothed by the earlier state).
+    signed char prev_coef_bits[MAX_COMPONENTS][10]
+    int scan_number
+    int last_good_mcu_row
     uint16_t* colsum                 # scratch for 2-D upsampling
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
     char message[MESSAGE_SIZE]
+    int warned                       # concealing: `warning` holds the first damage concealed
+    char warning[MESSAGE_SIZE]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -404,11 +418,10 @@ cdef int parse_sos(DecoderState* st, const uint8_t* data, size_t seg, size_t len
             if scan.comp_index[j] == found:
                 raise JpegError(f"invalid JPEG: scan at byte {at} names component {ident} twice")
         scan.comp_index[i] = found
+        # Selectors above 3 are refused by prepare_scan when the scan uses that table (libjpeg ignores the
+        # DC selector of a progressive AC scan, for one).
         st.frame.comp[found].dc_table = data[seg + 4 + 2 * i] >> 4
         st.frame.comp[found].ac_table = data[seg + 4 + 2 * i] & 15
-        if st.frame.comp[found].dc_table > 3 or st.frame.comp[found].ac_table > 3:
-            raise JpegError(f"invalid JPEG: scan at byte {at} selects Huffman table "
-                            f"{st.frame.comp[found].dc_table}/{st.frame.comp[found].ac_table} (0..3 allowed)")
     scan.ss = data[seg + 3 + 2 * ns]
     scan.se = data[seg + 4 + 2 * ns]
     scan.ah = data[seg + 5 + 2 * ns] >> 4
@@ -493,7 +506,7 @@ cdef str colour_mode(DecoderState* st, dict meta):
     if frame.ncomp == 3:
         return "RGB"
     if frame.ncomp == 4:
-        return "YCCK" if transform == 2 else "CMYK"
+        return "CMYK" if transform in (None, 0) else "YCCK"
     return "unknown"
 
 
@@ -795,13 +808,13 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
                      <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
             return STATUS_CORRUPT
         if marker < M_RST0 or marker > M_RST7:
-            if st.strict:
-                snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
-                         "scan after MCU %lld of %lld (expecting restart marker RST%d)",
-                         marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: marker 0xFF%02X at byte %llu ends the "
+                     "scan after MCU %lld of %lld (expecting restart marker RST%d)",
+                     marker, <unsigned long long>br.marker_pos, mcu, total, expected_rst[0])
+            if must_raise(st, False):
                 return STATUS_CORRUPT
             if marker < 0xC0:
-                # strict=False, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
+                # Concealing, as libjpeg's resync: no marker has a code below SOF0; skip it and look on.
                 br.pos = br.marker_pos + 2
                 br.stopped = 0
                 br.marker = 0
@@ -810,6 +823,12 @@ cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_i
             lost_interval[0] = 1 if was_lost else 2
             return STATUS_OK
         distance = (marker - M_RST0 - expected_rst[0]) & 7
+        if distance != 0:
+            snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: found marker RST%d instead of RST%d at byte "
+                     "%llu (after MCU %lld of %lld)", marker - M_RST0, expected_rst[0],
+                     <unsigned long long>br.marker_pos, mcu, total)
+            if must_raise(st, False):
+                return STATUS_CORRUPT
         if distance == 1 or distance == 2:
             # The expected marker is missing: leave this one for the next boundary.
             lost_interval[0] = 1 if was_lost else 2
@@ -847,6 +866,32 @@ cdef int entropy_message(DecoderState* st, BitReader* br, int result, int comp_i
                  "byte %llu (component %d, MCU %lld of %lld)",
                  <unsigned long long>bit_position(br), comp_id, mcu, total)
     return STATUS_CORRUPT
+
+
+cdef int concealed_message(DecoderState* st, BitReader* br, int comp_id, long long mcu,
+                           long long total) noexcept nogil:
+    # entropy_message for the damage the entropy decoder concealed (strict would have raised it there).
+    if br.concealed == HUFF_DC_RANGE:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
+                 "range near byte %llu (component %d, MCU %lld)",
+                 <unsigned long long>br.concealed_pos, comp_id, mcu)
+    else:
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
+                 "byte %llu (component %d, MCU %lld of %lld)",
+                 <unsigned long long>br.concealed_pos, comp_id, mcu, total)
+    return STATUS_CORRUPT
+
+
+cdef int must_raise(DecoderState* st, bint truncation) noexcept nogil:
+    # st.message names damage just found. 1 when it is an error: always with strict=True, and for data that
+    # ran out unless strict=False (Pillow: "image file is truncated"). Otherwise it is concealed the way
+    # libjpeg conceals it (with a warning): the first such message is kept as the warning, and 0 returned.
+    if st.strict or (truncation and not st.accept_truncated):
+        return 1
+    if not st.warned:
+        memcpy(st.warning, st.message, MESSAGE_SIZE)
+        st.warned = 1
+    return 0
 
 
 cdef int scan_mcus(DecoderState* st, Scan* scan, Component** comps, int* mcus_w, int* mcus_h) noexcept nogil:
@@ -894,8 +939,9 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                                             size_t* pos_io, int avx2) noexcept nogil:
     # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
     # MCU holds h x v blocks of each component (A.2.3), a non-interleaved one a single block (A.2.2).
-    # strict=False: once the data runs out or breaks, the rest of the scan's blocks are decoded as all-zero
-    # (grey), as libjpeg does after "premature end of data".
+    # Concealing (strict=None/False): once a marker cuts the data short (or, strict=False, the data runs out),
+    # the rest of the restart interval or scan is decoded as all-zero (grey), as libjpeg does after "premature
+    # end of data segment"; a bad code reads as symbol 0 and decoding goes on, as libjpeg's does.
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef Component* comps[MAX_COMPONENTS]
@@ -931,7 +977,7 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                 if left_in_interval == 0:
                     result = restart(st, &br, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        if st.strict:
+                        if must_raise(st, True):
                             return result
                         st.dead = 1
                     for i in range(scan.ncomp):
@@ -967,20 +1013,16 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
                         if result < 0:
                             entropy_message(st, &br, result, comp.id, mcu, total)
-                            if st.strict:
-                                return STATUS_CORRUPT
-                            if ri:
-                                lost = 1
-                            else:
-                                st.dead = 1
-                            memset(coef, 0, sizeof(coef))
-                            result = 1
+                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                        if br.concealed and not st.warned:
+                            concealed_message(st, &br, comp.id, mcu, total)
+                            must_raise(st, False)
                         idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
             if lost == 2:
                 lost = 1
             if not st.dead and not lost and br_overrun(&br):
                 truncation_message(st, &br, mcu, total)
-                if st.strict:
+                if must_raise(st, br.marker == 0):
                     return STATUS_CORRUPT
                 # libjpeg keeps the MCU decoded from the zero padding and greys out the ones after it, up to
                 # the next restart marker (where decoding resumes) or the end of the scan.
@@ -1020,7 +1062,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef BitReader* reader
     cdef int16_t* block
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
-    cdef int ri = st.restart_interval, left_in_interval, block_x, block_y
+    cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
     cdef long long mcu = 0, total
 
@@ -1038,20 +1080,23 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     st.dead = 0
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
+    last_good = st.last_good_mcu_row
     for my in range(mcus_h):
         if st.dead:
             break
+        mcu_row = my if scan.ncomp > 1 else my // comps[0].v
         for mx in range(mcus_w):
             if ri:
                 if left_in_interval == 0:
-                    if st.eob_run > 0 and st.strict:
+                    if st.eob_run > 0:
                         snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past "
                                  "the restart interval ending at MCU %lld of %lld (scan at byte %llu)",
                                  st.eob_run, mcu, total, <unsigned long long>scan.at)
-                        return STATUS_CORRUPT
+                        if must_raise(st, False):
+                            return STATUS_CORRUPT
                     result = restart(st, &br, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        if st.strict:
+                        if must_raise(st, True):
                             return result
                         st.dead = 1
                         break
@@ -1063,6 +1108,8 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
             if lost == 1:
                 mcu += 1           # a lost or broken interval: nothing to read until the next marker
                 continue
+            # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
+            last_good = mcu_row
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
@@ -1090,21 +1137,21 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                             result = prog_ac_refine(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
                         if result < 0:
                             entropy_message(st, reader, result, comp.id, mcu, total)
-                            if st.strict:
-                                return STATUS_CORRUPT
-                            break
+                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                        if reader.concealed and not st.warned:
+                            concealed_message(st, reader, comp.id, mcu, total)
+                            must_raise(st, False)
                     if result < 0:
                         break
                 if result < 0:
                     break
             if lost == 2:
                 lost = 1
-            if result < 0 or (not lost and br_overrun(&br)):
-                if result >= 0:
-                    truncation_message(st, &br, mcu, total)
-                    if st.strict:
-                        return STATUS_CORRUPT
-                # strict=False: the rest of the restart interval (or of the scan) keeps its coefficients.
+            if not lost and br_overrun(&br):
+                truncation_message(st, &br, mcu, total)
+                if must_raise(st, br.marker == 0):
+                    return STATUS_CORRUPT
+                # Concealing: the rest of the restart interval (or of the scan) keeps its coefficients.
                 result = HUFF_OK
                 if ri:
                     lost = 1
@@ -1112,25 +1159,84 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                     st.dead = 1
                     break
             mcu += 1
-    if st.eob_run > 0 and st.strict and not st.dead:
+    st.last_good_mcu_row = last_good
+    if st.eob_run > 0 and not st.dead:
         snprintf(st.message, MESSAGE_SIZE, "invalid JPEG: an EOB run of %d more blocks runs past the end of the "
                  "scan at byte %llu", st.eob_run, <unsigned long long>scan.at)
-        return STATUS_CORRUPT
+        if must_raise(st, False):
+            return STATUS_CORRUPT
     if not br.stopped:
         br_find_marker(&br)
     pos_io[0] = br.marker_pos
     return STATUS_OK
 
 
+cdef int smoothing_latches(DecoderState* st, signed char* latch) noexcept nogil:
+    # libjpeg's smoothing_ok: block smoothing runs when every component has its quantization table (with the
+    # ten quantizers smoothing divides by nonzero) and some DC bits, and some component's AC coefficients 1..9
+    # are not known exactly. latch holds [2][MAX_COMPONENTS][10]: [0] the final coef_bits 0..9, [1] the
+    # state before each component's latest scan (-1 when there was a single scan).
+    cdef Frame* frame = &st.frame
+    cdef Component* comp
+    cdef int ci, k, useful = 0
+    for ci in range(frame.ncomp):
+        comp = &frame.comp[ci]
+        if not comp.quant_latched:
+            return 0
+        for k in range(10):
+            if comp.qtable[ZIGZAG_TO_NATURAL[k]] == 0:
+                return 0
+        if st.coef_bits[ci][0] < 0:
+            return 0
+        latch[ci * 10] = st.coef_bits[ci][0]
+        for k in range(1, 10):
+            latch[(MAX_COMPONENTS + ci) * 10 + k] = st.prev_coef_bits[ci][k] if st.scan_number > 1 else -1
+            latch[ci * 10 + k] = st.coef_bits[ci][k]
+            if st.coef_bits[ci][k] != 0:
+                useful = 1
+    return useful
+
+
+cdef void smoothing_dc_grid(Frame* frame, Component* comp, int my, int by, int bx, int32_t* dc_grid) noexcept nogil:
+    # The quantized DC values of the 5x5 blocks around block (bx, by), clamped at the edges exactly as libjpeg's
+    # decompress_smooth_data finds its neighbours (rows counted per MCU row of the component, which in the last
+    # MCU row counts only the rows inside the image).
+    cdef int last = frame.mcus_y - 1, block_rows, image_row, image_rows, dy, dx, x
+    cdef int rows[5]
+    block_rows = comp.v if my < last else comp.blocks_h - last * comp.v
+    image_row = my * block_rows + (by - my * comp.v)
+    image_rows = block_rows * frame.mcus_y
+    rows[2] = by
+    rows[1] = by - 1 if image_row > 0 else by
+    rows[0] = by - 2 if image_row > 1 else rows[1]
+    rows[3] = by + 1 if image_row < image_rows - 1 else by
+    rows[4] = by + 2 if image_row < image_rows - 2 else rows[3]
+    for dy in range(5):
+        for dx in range(5):
+            x = bx + dx - 2
+            if x < 0:
+                x = 0
+            if x > comp.blocks_w - 1:
+                x = comp.blocks_w - 1
+            dc_grid[dy * 5 + dx] = comp.coef[(<size_t>rows[dy] * comp.coef_blocks_w + x) * 64]
+
+
 cdef void output_progressive(DecoderState* st) noexcept nogil:
     # After the last scan: dequantize and inverse-transform the coefficient buffers into the planes one MCU
     # row at a time (with the quantization table each component's first scan saw), converting the rows that
-    # are complete after each, as the sequential scan does.
+    # are complete after each, as the sequential scan does. When the low coefficients are incomplete, each
+    # block inside the image is first smoothed from its neighbours' DC values as libjpeg does (_smooth.pxd),
+    # by the final coefficient state, or below the last MCU row a damaged last scan reached, the one before it.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int ci, bx, by, k, bs, my, ready
+    cdef int ci, bx, by, k, bs, my, ready, smoothing, no_ac_coded
     cdef int16_t* block
     cdef int16_t ac_bits
+    cdef signed char latch[2 * MAX_COMPONENTS * 10]
+    cdef const signed char* bits
+    cdef int16_t smoothed[64]
+    cdef int32_t dc_grid[25]
+    smoothing = smoothing_latches(st, latch)
     for my in range(frame.mcus_y):
         for ci in range(frame.ncomp):
             comp = &frame.comp[ci]
@@ -1138,6 +1244,16 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
             for by in range(my * comp.v, (my + 1) * comp.v):
                 for bx in range(comp.coef_blocks_w):
                     block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                    if smoothing and by < comp.blocks_h and bx < comp.blocks_w:
+                        bits = &latch[((MAX_COMPONENTS if my > st.last_good_mcu_row else 0) + ci) * 10]
+                        no_ac_coded = 1
+                        for k in range(1, 10):
+                            if bits[k] != -1:
+                                no_ac_coded = 0
+                        memcpy(smoothed, block, sizeof(smoothed))
+                        smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
+                        smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
+                        block = smoothed
                     ac_bits = 0
                     for k in range(1, 64):
                         ac_bits |= block[k]
@@ -1154,12 +1270,16 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 # ----------------------------------------------------------------------------------------------------------
 # The entry point (with the GIL around the scans)
 
-def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, bint strict=True,
-                 int threads=1):
+def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, int strict=1,
+                 list concealed=None, int threads=1):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
-    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8. threads: up to this
-    many threads for one image (restart-interval bands, the two-stage pipeline, or the progressive output
-    stage in bands; see decode_split_scan and output_progressive_split); the result does not depend on it."""
+    as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8.
+
+    strict: 1 raises JpegError on any damage; 0 conceals the damage libjpeg conceals (with a warning) but
+    raises for data that runs out; -1 conceals that too. When damage was concealed, its message (the one
+    strict=1 raises) is appended to `concealed`. threads: up to this many threads for one image (restart-
+    interval bands, the two-stage pipeline, or the progressive output stage in bands; see decode_split_scan
+    and output_progressive_split); the result does not depend on it."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -1177,7 +1297,8 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         raise MemoryError()
     frame = &st.frame
     try:
-        st.strict = strict
+        st.strict = strict == 1
+        st.accept_truncated = strict < 0
         pos = parse_to_first_scan(st, data, meta, &scan, &marker)
         check_supported(st, max_pixels)
         if marker != M_SOS:
@@ -1189,7 +1310,9 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         if frame.ncomp == 3:
             st.transform = lossless_ycc_transform(meta) if frame.lossless else ycc_transform(st, meta)
         elif frame.ncomp == 4:
-            st.transform = 1 if meta.get("adobe_transform") == 2 else 0
+            # libjpeg's default_decompress_parms: Adobe transform 0 is CMYK; 2, and any other value (with a
+            # warning), YCCK; no Adobe marker, CMYK.
+            st.transform = 0 if meta.get("adobe_transform") in (None, 0) else 1
         if frame.ncomp == 1:
             out = np.empty((frame.out_h, frame.out_w), dtype=np.uint8)
             out_gray = out
@@ -1202,10 +1325,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             st.out_stride = out.shape[2] * frame.out_w
         base = &data[0]
         scans = 0
+        # A sequential file whose first scan holds every component is output as that scan is decoded; libjpeg
+        # (so Pillow) reads nothing after its last MCU, so what follows cannot make the decode fail.
+        single_scan = not frame.progressive and scan.ncomp == frame.ncomp
         while marker == M_SOS:
             scans += 1
             if scans > MAX_SCANS:
                 raise JpegError(f"JPEG data has more than {MAX_SCANS} scans (refused: each scan walks the whole image)")
+            st.scan_number = scans
             if frame.lossless:
                 prepare_lossless_scan(st, &scan)
             else:
@@ -1224,18 +1351,27 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                     status = decode_sequential_scan(st, &scan, base, size, &pos)
             if status != STATUS_OK:
                 raise JpegError(st.message.decode("utf-8", "replace"))
-            if strict:
+            if st.strict or not (st.accept_truncated or single_scan):
                 marker = parse_segments(st, base, size, &pos, None, &scan)
             else:
                 try:
                     marker = parse_segments(st, base, size, &pos, None, &scan)
-                except JpegError:
+                except JpegError as error:
+                    note_concealed(st, str(error), not single_scan)
                     break
-        if strict:
-            for i in range(frame.ncomp):
-                if not frame.comp[i].scanned:
-                    raise JpegError(f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
-                                    f"(data ends at byte {size})")
+                if single_scan and marker == M_SOS:
+                    break             # libjpeg's single-scan mode never decodes a second scan
+        for i in range(frame.ncomp):
+            if not frame.comp[i].scanned:
+                # After EOI libjpeg gives a component no scan delivered as zeros (grey); data that ran out
+                # first is truncated.
+                note_concealed(st, f"JPEG data is truncated: no scan data for component {frame.comp[i].id} "
+                                   f"(data ends at byte {size})", marker != M_EOI)
+                break
+        if frame.progressive and marker != M_EOI and not st.dead:
+            check_progression_complete(st, size)
+        if st.warned and concealed is not None:
+            concealed.append(st.warning.decode("utf-8", "replace"))
         split_done = frame.progressive and threads > 1 and output_progressive_split(st, threads)
         with nogil:
             if split_done:
@@ -1249,14 +1385,49 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         free_state(st)
 
 
+cdef int note_concealed(DecoderState* st, str message, bint truncation) except -1:
+    # With the GIL: damage found outside the scan loops; raise it, or keep it as the warning (must_raise).
+    cdef bytes encoded = message.encode("utf-8")[:MESSAGE_SIZE - 1]
+    memcpy(st.message, <const char*>encoded, len(encoded))
+    st.message[len(encoded)] = 0
+    if must_raise(st, truncation):
+        raise JpegError(message)
+    return 0
+
+
+cdef int check_progression_complete(DecoderState* st, size_t size) except -1:
+    # A progressive file whose data ends (no EOI) while some coefficient still lacks bits is truncated, as
+    # Pillow reports it ("image file is truncated"); with EOI, or with strict=False (warned), the coefficients
+    # so far are used.
+    cdef Frame* frame = &st.frame
+    cdef int ci, k
+    for ci in range(frame.ncomp):
+        for k in range(64):
+            if st.coef_bits[ci][k] != 0:
+                note_concealed(st, f"JPEG data is truncated: the progressive scans end at byte {size} before "
+                                   f"coefficient {k} of component {frame.comp[ci].id} is complete", True)
+                return 0
+    return 0
+
+
 cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
     # With the GIL, before a scan: the tables it needs exist, and a progressive scan's parameters are legal
     # (T.81 G.1.1.1.1, checked as libjpeg's jdphuff.c does) and follow on from the earlier scans.
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef int i, k
+    cdef bint need_dc, need_ac
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
+        need_dc = not frame.progressive or (scan.ss == 0 and scan.ah == 0)
+        need_ac = not frame.progressive or scan.ss > 0
+        if (need_dc and comp.dc_table > 3) or (need_ac and comp.ac_table > 3):
+            raise JpegError(f"invalid JPEG: scan at byte {scan.at} selects Huffman table "
+                            f"{comp.dc_table}/{comp.ac_table} (0..3 allowed)")
+        if comp.dc_table > 3:
+            comp.dc_table = 0         # not used by this scan; keeps the table pointers in range
+        if comp.ac_table > 3:
+            comp.ac_table = 0
         if not frame.progressive and not frame.arithmetic:
             check_scan_tables(st, comp, True, True)
         if not comp.quant_latched:
@@ -1287,11 +1458,15 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
         comp = &frame.comp[scan.comp_index[i]]
         if not frame.arithmetic:
             check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
+        for k in range(min(scan.ss, 1), min(max(scan.se, 9), 9) + 1):
+            # libjpeg's start_pass_phuff_decoder: the state before this scan, for block smoothing (0 after the
+            # first scan of the file).
+            st.prev_coef_bits[scan.comp_index[i]][k] = st.coef_bits[scan.comp_index[i]][k] if st.scan_number > 1 else 0
         for k in range(scan.ss, scan.se + 1):
-            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0 and st.strict:
+            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0:
                 # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
-                raise JpegError(f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, which "
-                                "no earlier scan coded")
+                note_concealed(st, f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, "
+                                   "which no earlier scan coded", False)
             st.coef_bits[scan.comp_index[i]][k] = scan.al
     return 0
 
@@ -1336,7 +1511,7 @@ def _set_simd(enabled):
 
 def _idct_block(coefs, quant, bint simd=True):
     """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table, as (8, 8)
-    uint8 samples, through the SSE2 kernel (None when it declines the block) or the 64-bit scalar one."""
+    uint8 samples, through the SSE2 kernel (None where the build has none) or the scalar one."""
     cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
     cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
     if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
@@ -1367,8 +1542,9 @@ def _idct_block(coefs, quant, bint simd=True):
 # bands share nothing but the read-only tables and disjoint rows of the output array.
 #
 # Anything irregular (a lost, extra or out-of-order RSTn, scan data that ends without a marker, a bad Huffman
-# code, an interval that runs past its marker, no memory) makes the split decline, and the caller runs the
-# serial scan from the start, so errors, messages and strict=False concealment stay exactly as they are.
+# code or DC value, whether it raises or the lenient tables conceal it, an interval that runs past its marker,
+# no memory) makes the split decline, and the caller runs the serial scan from the start, so errors, warnings,
+# messages and concealment stay exactly as they are.
 # Files without restart markers, progressive files and non-interleaved scans are decoded serially.
 
 from libc.string cimport memchr
@@ -1556,8 +1732,8 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
                     else:
                         dest = plane_row(comp, my * bs) + mx * bs
                     idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
-        if br_overrun(&br):
-            return SPLIT_DECLINED
+        if br_overrun(&br) or br.concealed:
+            return SPLIT_DECLINED      # (concealed: a bad code or DC value the lenient tables papered over)
         mcu += 1
         if mx == mcus_w - 1 and my >= band.first_row:
             # As the serial scan: rows whose samples, and the row of context below, are complete.
@@ -1886,7 +2062,7 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
                         dc_only[0] = result == 1
                         coef += 64
                         dc_only += 1
-            if br_overrun(&br):
+            if br_overrun(&br) or br.concealed:
                 return pipeline_stop(pipe)
         cy_sync_lock(&pipe.sync)
         pipe.rows_read = my + 1
@@ -2113,9 +2289,12 @@ cdef bint output_progressive_split(DecoderState* st, int threads) except -1:
     # band) leaves output_progressive to write them all.
     cdef Frame* frame = &st.frame
     cdef int ci, context = 0
+    cdef signed char latch[2 * MAX_COMPONENTS * 10]
     cdef _DecodeBand job
     if threads < 2 or st.rows_done != 0 or <long long>frame.width * frame.height < split_min_pixels:
         return False
+    if smoothing_latches(st, latch):
+        return False    # block smoothing (scans that stopped early) stays in output_progressive
     for ci in range(frame.ncomp):
         if frame.comp[ci].upsample == UPSAMPLE_H2V2_FANCY or frame.comp[ci].upsample == UPSAMPLE_H1V2_FANCY:
             context = 1

@@ -83,7 +83,7 @@ cdef int decode_arith_scan(DecoderState* st, Scan* scan, const uint8_t* data, si
                 if left_in_interval == 0:
                     result = restart(st, &dec.src, &expected_rst, &lost, mcu, total)
                     if result != STATUS_OK:
-                        if st.strict:
+                        if must_raise(st, True):
                             return result
                         st.dead = 1
                     for i in range(scan.ncomp):
@@ -131,7 +131,7 @@ cdef int decode_arith_scan(DecoderState* st, Scan* scan, const uint8_t* data, si
                                                             comp.ac_table, &dc_context[i], &comp.dc_pred, coef)
                         if result < 0:
                             arith_message(st, &dec, result, comp.id, mcu, total)
-                            if st.strict:
+                            if must_raise(st, False):
                                 return STATUS_CORRUPT
                             if ri:
                                 lost = 1
@@ -145,7 +145,7 @@ cdef int decode_arith_scan(DecoderState* st, Scan* scan, const uint8_t* data, si
             if not st.dead and not lost and dec.src.stopped and dec.src.marker == 0:
                 # The input ended with no marker: the decoder is being fed zeros it should have read as data.
                 truncation_message(st, &dec.src, mcu, total)
-                if st.strict:
+                if must_raise(st, True):
                     return STATUS_CORRUPT
                 st.dead = 1
             mcu += 1

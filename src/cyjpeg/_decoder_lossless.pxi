@@ -152,7 +152,7 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
             # Restart intervals hold whole MCU rows (prepare_lossless_scan): the marker comes before a row.
             result = restart(st, &br, &expected_rst, &lost, mcu, total)
             if result != STATUS_OK:
-                if st.strict:
+                if must_raise(st, True):
                     status = result
                     break
                 st.dead = 1
@@ -175,7 +175,7 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
                                              comps[i].id, mcu, total)
                                 else:
                                     entropy_message(st, &br, result, comps[i].id, mcu, total)
-                                if st.strict:
+                                if must_raise(st, False):
                                     status = STATUS_CORRUPT
                                     break
                                 st.dead = 1
@@ -197,7 +197,7 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
                 break
             if not st.dead and not lost and br_overrun(&br):
                 truncation_message(st, &br, mcu, total)
-                if st.strict:
+                if must_raise(st, br.marker == 0):
                     status = STATUS_CORRUPT
                     break
                 st.dead = 1

@@ -9,7 +9,7 @@
 # with EOB runs), which update a block of the coefficient buffer in place.
 from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
-from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
+from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip, br_note_concealed
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 # Codes up to this many bits are decoded with one table read; longer ones walk maxcode.
@@ -29,7 +29,8 @@ cdef enum:
 ctypedef struct HuffTable:
     int defined
     int large_dc_symbol      # a DC symbol above 15: legal for lossless (16), never for DCT scans
-    int lenient              # strict=False: a bad code reads as symbol 0 after 17 bits, as libjpeg conceals it
+    int lenient              # concealing (strict=None/False): a bad code reads as symbol 0 after 17 bits and a
+                             # DC outside int16 wraps, as libjpeg conceals them; noted in the BitReader
     # lookahead[bits] = (code length << 8) | symbol for the code that `bits` (the next 9 bits) starts with,
     # or 0 when that code is longer than 9 bits.
     uint16_t lookahead[LOOKAHEAD_SIZE]
@@ -112,6 +113,8 @@ cdef inline int huff_decode_slow(BitReader* br, const HuffTable* table) noexcept
         length += 1
         if length > 16:
             if table.lenient:
+                # libjpeg's jpeg_huff_decode: warn, drop the 17 bits and read symbol 0 (DC difference 0, or EOB).
+                br_note_concealed(br, HUFF_BAD_CODE)
                 br_skip(br, 17)
                 return 0
             return HUFF_BAD_CODE
@@ -138,6 +141,17 @@ cdef inline int huff_receive_extend(BitReader* br, int size) noexcept nogil:
     return value
 
 
+cdef inline int dc_out_of_range(BitReader* br, const HuffTable* dc_table, int* dc_pred) noexcept nogil:
+    # The DC prediction left int16, which no valid stream does (8-bit DC values are within +-2**11). Strict:
+    # an error (returns 1). Otherwise as libjpeg, whose coefficients are int16 (JCOEF): keep the low 16 bits,
+    # which is all a coefficient ever shows of the prediction, and note the damage.
+    if not dc_table.lenient:
+        return 1
+    br_note_concealed(br, HUFF_DC_RANGE)
+    dc_pred[0] = <int16_t><uint16_t>(<uint32_t>dc_pred[0] & 0xFFFF)
+    return 0
+
+
 cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                                   int* dc_pred, int16_t* coef) noexcept nogil:
     # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
@@ -150,10 +164,9 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         return symbol
     if symbol:
         dc_pred[0] += huff_receive_extend(br, symbol)
-        # A valid 8-bit (or 12-bit) stream keeps DC within +-2**15; this only stops hostile data from
-        # accumulating towards integer overflow.
-        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
-            return HUFF_DC_RANGE
+        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
+            if dc_out_of_range(br, dc_table, dc_pred):
+                return HUFF_DC_RANGE
     coef[0] = <int16_t>dc_pred[0]
     # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols.
     k = 1
@@ -199,8 +212,9 @@ cdef inline int huff_decode_block_dc(BitReader* br, const HuffTable* dc_table, c
         return symbol
     if symbol:
         dc_pred[0] += huff_receive_extend(br, symbol)
-        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
-            return HUFF_DC_RANGE
+        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
+            if dc_out_of_range(br, dc_table, dc_pred):
+                return HUFF_DC_RANGE
     coef[0] = <int16_t>dc_pred[0]
     k = 1
     while k < 64:
@@ -250,8 +264,9 @@ cdef inline int prog_dc_first(BitReader* br, const HuffTable* dc_table, int* dc_
         return symbol
     if symbol:
         dc_pred[0] += huff_receive_extend(br, symbol)
-        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
-            return HUFF_DC_RANGE
+        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
+            if dc_out_of_range(br, dc_table, dc_pred):
+                return HUFF_DC_RANGE
     block[0] = <int16_t>(<uint32_t>dc_pred[0] << al)
     return HUFF_OK
 

@@ -1,18 +1,18 @@
 # Inverse DCT of one 8x8 block with dequantization, level shift and clamping to 0..255 (T.81 A.3.3).
 #
 # Owns: the accurate integer IDCT that libjpeg calls "islow" (the Loeffler-Ligtenberg-Moschytz factorisation
-# with 13-bit constants, columns first and then rows), reproduced in its arithmetic so the pixels match
-# libjpeg's bit for bit, including its range limiting (the result is taken modulo 1024 before clamping, as
-# libjpeg's range_limit table does); and a DC-only shortcut that gives the same values.
+# with 13-bit constants, columns first and then rows), reproduced in the arithmetic of libjpeg-turbo's x86 SIMD
+# kernel so the pixels match Pillow's bit for bit, including the 16-bit overflow of corrupt blocks (below);
+# and a DC-only shortcut that gives the same values.
 # Also the reduced transforms for scaled decoding (4x4, 2x2, 1x1 outputs from the 8x8 coefficients), in the
 # arithmetic of libjpeg's jidctred.c so that decode(scale=2/4/8) matches libjpeg's scaled output: a 4-point
 # (2-point) IDCT built from the even/odd split of the 8-point one, reading only the coefficients that
 # contribute to the reduced outputs (row/column 4, and 2, 4, 6 for 2x2, are never read).
 # Does not own: where blocks come from (entropy decoding, a progressive coefficient buffer) or go.
-from libc.stdint cimport uint8_t, int16_t, uint16_t, int64_t
+from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t
 
 cdef extern from "_idct_simd.h":
-    # 1 when done; 0 (nothing written) for blocks outside its exact int16 range: only corrupt data.
+    # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
 
@@ -33,9 +33,7 @@ cdef enum:
 
 
 cdef inline uint8_t idct_clamp(int64_t value) noexcept nogil:
-    # libjpeg indexes a 1024-entry table with (value & 1023): the value is read as a 10-bit signed number,
-    # level-shifted by +128 (T.81 A.3.1) and clamped to 0..255. Out-of-range values only come from
-    # corrupt data; wrapping them the same way keeps us identical to libjpeg even then.
+    # Level shift (+128, T.81 A.3.1) and clamp to 0..255, as libjpeg-turbo's SIMD IDCT saturates (packsswb).
     cdef int64_t sample = value + 128
     if sample < 0:
         return 0
@@ -44,11 +42,36 @@ cdef inline uint8_t idct_clamp(int64_t value) noexcept nogil:
     return <uint8_t>sample
 
 
+# The 8x8 transform computes in the arithmetic of libjpeg-turbo's x86 SIMD islow IDCT (jidctint-avx2.asm), which
+# is what Pillow runs on x86-64. For the blocks of a valid file that is plain integer arithmetic; a corrupt
+# file can overflow its 16-bit lanes, and the pixels Pillow shows for such a block come from these 16-bit
+# steps (and from nothing else: every 32-bit sum stays below 1.86e9, see _idct_simd.h):
+#   - dequantization is a 16-bit multiply (pmullw): coef * Q keeps its low 16 bits;
+#   - in0 + in4, in0 - in4 (even part) and in7 + in3, in5 + in1 (odd part's z3, z4) are 16-bit adds;
+#   - each pass's outputs are packed to int16 with saturation (packssdw);
+#   - when rows 1..7 of the coefficients are all zero, pass 1 is skipped: every column is (coef * Q) << 2
+#     in 16 bits (a wrapping shift, where the full pass would saturate).
+# The SSE2 kernel (_idct_simd.h) computes in the same 16-bit lanes, so both paths give the same bytes for any
+# input.
+
+cdef inline int32_t wrap16(int32_t value) noexcept nogil:
+    # The low 16 bits read as a signed number: what a 16-bit SIMD lane keeps of an add or multiply.
+    return <int16_t><uint16_t>(<uint32_t>value & 0xFFFF)
+
+
+cdef inline int32_t saturate16(int32_t value) noexcept nogil:
+    if value > 32767:
+        return 32767
+    if value < -32768:
+        return -32768
+    return value
+
+
 cdef inline void idct_dc_only(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # Only the DC coefficient is set: every sample is the same. This is what the full transform below
-    # computes for such a block (the column pass gives dc << PASS1_BITS, the row pass descales by 2**5).
-    cdef int64_t dc = <int64_t>coef[0] * quant[0]
-    cdef uint8_t sample = idct_clamp((dc * (1 << PASS1_BITS) + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+    # Only the DC coefficient is set: every sample is the same. Pass 1 is the 16-bit shortcut above
+    # (wrap16(wrap16(coef * Q) * 4)), pass 2 descales by 2**5.
+    cdef int32_t dc = wrap16(wrap16(<int32_t>coef[0] * quant[0]) * (1 << PASS1_BITS))
+    cdef uint8_t sample = idct_clamp((dc + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
     cdef int row, col
     for row in range(8):
         for col in range(8):
@@ -57,128 +80,97 @@ cdef inline void idct_dc_only(const int16_t* coef, const uint16_t* quant, uint8_
 
 cdef inline void idct_islow(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # coef: 64 quantized coefficients in natural order; quant: the table in natural order.
-    # On x86-64 the same arithmetic runs in SSE2 lanes (_idct_simd.h), which declines the blocks it cannot
-    # compute exactly; those, and every block elsewhere, take the 64-bit loops below.
+    # On x86-64 the same arithmetic runs in SSE2 lanes (_idct_simd.h); elsewhere in the scalar loops below.
     if cy_idct_islow_sse2(coef, quant, out, stride):
         return
     idct_islow_scalar(coef, quant, out, stride)
 
 
+cdef inline void idct_pass_16bit(const int32_t* inp, Py_ssize_t in_step, int32_t* outp, Py_ssize_t out_step,
+                                 int shift) noexcept nogil:
+    # One 8-point pass of the islow IDCT (jidctint.c's factorisation) on int16-range inputs inp[k * in_step],
+    # with the 16-bit adds of the SIMD code, writing saturate16((sum + 2**(shift-1)) >> shift) to outp.
+    cdef int32_t in0 = inp[0], in1 = inp[in_step], in2 = inp[2 * in_step], in3 = inp[3 * in_step]
+    cdef int32_t in4 = inp[4 * in_step], in5 = inp[5 * in_step], in6 = inp[6 * in_step], in7 = inp[7 * in_step]
+    cdef int32_t z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13
+    cdef int32_t rounding = 1 << (shift - 1)
+    # Even part: the rotator is sqrt(2) * c(-6).
+    z1 = (in2 + in6) * FIX_0_541196100
+    tmp2 = z1 + in6 * (-FIX_1_847759065)
+    tmp3 = z1 + in2 * FIX_0_765366865
+    tmp0 = wrap16(in0 + in4) * (1 << CONST_BITS)
+    tmp1 = wrap16(in0 - in4) * (1 << CONST_BITS)
+    tmp10 = tmp0 + tmp3 + rounding
+    tmp13 = tmp0 - tmp3 + rounding
+    tmp11 = tmp1 + tmp2 + rounding
+    tmp12 = tmp1 - tmp2 + rounding
+    # Odd part (inputs 7, 5, 3, 1); only z3 and z4 are 16-bit sums in the SIMD code.
+    z1 = in7 + in1
+    z2 = in5 + in3
+    z3 = wrap16(in7 + in3)
+    z4 = wrap16(in5 + in1)
+    z5 = (z3 + z4) * FIX_1_175875602
+    z1 = z1 * (-FIX_0_899976223)
+    z2 = z2 * (-FIX_2_562915447)
+    z3 = z3 * (-FIX_1_961570560) + z5
+    z4 = z4 * (-FIX_0_390180644) + z5
+    tmp0 = in7 * FIX_0_298631336 + z1 + z3
+    tmp1 = in5 * FIX_2_053119869 + z2 + z4
+    tmp2 = in3 * FIX_3_072711026 + z2 + z3
+    tmp3 = in1 * FIX_1_501321110 + z1 + z4
+    outp[0] = saturate16((tmp10 + tmp3) >> shift)
+    outp[7 * out_step] = saturate16((tmp10 - tmp3) >> shift)
+    outp[out_step] = saturate16((tmp11 + tmp2) >> shift)
+    outp[6 * out_step] = saturate16((tmp11 - tmp2) >> shift)
+    outp[2 * out_step] = saturate16((tmp12 + tmp1) >> shift)
+    outp[5 * out_step] = saturate16((tmp12 - tmp1) >> shift)
+    outp[3 * out_step] = saturate16((tmp13 + tmp0) >> shift)
+    outp[4 * out_step] = saturate16((tmp13 - tmp0) >> shift)
+
+
 cdef inline void idct_islow_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                                    Py_ssize_t stride) noexcept nogil:
-    # The portable transform in 64-bit integers: exact for any input.
-    cdef int64_t workspace[64]
-    cdef int64_t z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13, dcval
-    cdef int col, row
-    cdef const int16_t* inp
-    cdef const uint16_t* qp
-    cdef int64_t* ws
+    # The portable transform, in 32-bit integers with the 16-bit steps listed above: for any input the bytes of
+    # libjpeg-turbo's SIMD IDCT and of the SSE2 kernel.
+    cdef int32_t dequantized[64]
+    cdef int32_t workspace[64]
+    cdef int32_t row_out[8]
+    cdef int32_t dcval
+    cdef int col, row, k
+    cdef int16_t ac_rows = 0
+    cdef uint8_t sample
     cdef uint8_t* outp
+    for k in range(64):
+        dequantized[k] = wrap16(<int32_t>coef[k] * quant[k])
+    for k in range(8, 64):
+        ac_rows |= coef[k]
     # Pass 1: columns. Results are scaled up by sqrt(8) and by 2**PASS1_BITS.
     for col in range(8):
-        inp = coef + col
-        qp = quant + col
-        ws = workspace + col
-        if (inp[8] | inp[16] | inp[24] | inp[32] | inp[40] | inp[48] | inp[56]) == 0:
-            # No AC terms in this column: all eight outputs equal the scaled DC term.
-            dcval = (<int64_t>inp[0] * qp[0]) * (1 << PASS1_BITS)
-            ws[0] = dcval; ws[8] = dcval; ws[16] = dcval; ws[24] = dcval
-            ws[32] = dcval; ws[40] = dcval; ws[48] = dcval; ws[56] = dcval
-            continue
-        # Even part: the rotator is sqrt(2) * c(-6).
-        z2 = <int64_t>inp[16] * qp[16]
-        z3 = <int64_t>inp[48] * qp[48]
-        z1 = (z2 + z3) * FIX_0_541196100
-        tmp2 = z1 + z3 * (-FIX_1_847759065)
-        tmp3 = z1 + z2 * FIX_0_765366865
-        z2 = <int64_t>inp[0] * qp[0]
-        z3 = <int64_t>inp[32] * qp[32]
-        tmp0 = (z2 + z3) * (1 << CONST_BITS)
-        tmp1 = (z2 - z3) * (1 << CONST_BITS)
-        tmp10 = tmp0 + tmp3
-        tmp13 = tmp0 - tmp3
-        tmp11 = tmp1 + tmp2
-        tmp12 = tmp1 - tmp2
-        # Odd part (inputs 7, 5, 3, 1).
-        tmp0 = <int64_t>inp[56] * qp[56]
-        tmp1 = <int64_t>inp[40] * qp[40]
-        tmp2 = <int64_t>inp[24] * qp[24]
-        tmp3 = <int64_t>inp[8] * qp[8]
-        z1 = tmp0 + tmp3
-        z2 = tmp1 + tmp2
-        z3 = tmp0 + tmp2
-        z4 = tmp1 + tmp3
-        z5 = (z3 + z4) * FIX_1_175875602
-        tmp0 = tmp0 * FIX_0_298631336
-        tmp1 = tmp1 * FIX_2_053119869
-        tmp2 = tmp2 * FIX_3_072711026
-        tmp3 = tmp3 * FIX_1_501321110
-        z1 = z1 * (-FIX_0_899976223)
-        z2 = z2 * (-FIX_2_562915447)
-        z3 = z3 * (-FIX_1_961570560) + z5
-        z4 = z4 * (-FIX_0_390180644) + z5
-        tmp0 += z1 + z3
-        tmp1 += z2 + z4
-        tmp2 += z2 + z3
-        tmp3 += z1 + z4
-        # Descale by 2**(CONST_BITS - PASS1_BITS) with rounding.
-        ws[0] = (tmp10 + tmp3 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[56] = (tmp10 - tmp3 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[8] = (tmp11 + tmp2 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[48] = (tmp11 - tmp2 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[16] = (tmp12 + tmp1 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[40] = (tmp12 - tmp1 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[24] = (tmp13 + tmp0 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
-        ws[32] = (tmp13 - tmp0 + (1 << (CONST_BITS - PASS1_BITS - 1))) >> (CONST_BITS - PASS1_BITS)
+        if ac_rows == 0:
+            # The SIMD shortcut for a block without rows 1..7: a 16-bit (wrapping) shift of the dequantized row 0.
+            dcval = wrap16(dequantized[col] * (1 << PASS1_BITS))
+            for row in range(8):
+                workspace[row * 8 + col] = dcval
+        elif (coef[col + 8] | coef[col + 16] | coef[col + 24] | coef[col + 32] | coef[col + 40] | coef[col + 48]
+              | coef[col + 56]) == 0:
+            # No AC terms in this column: the full pass gives the scaled DC term, saturated.
+            dcval = saturate16(dequantized[col] * (1 << PASS1_BITS))
+            for row in range(8):
+                workspace[row * 8 + col] = dcval
+        else:
+            idct_pass_16bit(dequantized + col, 8, workspace + col, 8, CONST_BITS - PASS1_BITS)
     # Pass 2: rows. Descale by 2**(CONST_BITS + PASS1_BITS + 3): the 3 removes the sqrt(8) of both passes.
     for row in range(8):
-        ws = workspace + row * 8
         outp = out + row * stride
-        if (ws[1] | ws[2] | ws[3] | ws[4] | ws[5] | ws[6] | ws[7]) == 0:
-            dcval = idct_clamp((ws[0] + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
-            outp[0] = dcval; outp[1] = dcval; outp[2] = dcval; outp[3] = dcval
-            outp[4] = dcval; outp[5] = dcval; outp[6] = dcval; outp[7] = dcval
+        if (workspace[row * 8 + 1] | workspace[row * 8 + 2] | workspace[row * 8 + 3] | workspace[row * 8 + 4]
+                | workspace[row * 8 + 5] | workspace[row * 8 + 6] | workspace[row * 8 + 7]) == 0:
+            sample = idct_clamp((workspace[row * 8] + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+            for col in range(8):
+                outp[col] = sample
             continue
-        z2 = ws[2]
-        z3 = ws[6]
-        z1 = (z2 + z3) * FIX_0_541196100
-        tmp2 = z1 + z3 * (-FIX_1_847759065)
-        tmp3 = z1 + z2 * FIX_0_765366865
-        tmp0 = (ws[0] + ws[4]) * (1 << CONST_BITS)
-        tmp1 = (ws[0] - ws[4]) * (1 << CONST_BITS)
-        tmp10 = tmp0 + tmp3
-        tmp13 = tmp0 - tmp3
-        tmp11 = tmp1 + tmp2
-        tmp12 = tmp1 - tmp2
-        tmp0 = ws[7]
-        tmp1 = ws[5]
-        tmp2 = ws[3]
-        tmp3 = ws[1]
-        z1 = tmp0 + tmp3
-        z2 = tmp1 + tmp2
-        z3 = tmp0 + tmp2
-        z4 = tmp1 + tmp3
-        z5 = (z3 + z4) * FIX_1_175875602
-        tmp0 = tmp0 * FIX_0_298631336
-        tmp1 = tmp1 * FIX_2_053119869
-        tmp2 = tmp2 * FIX_3_072711026
-        tmp3 = tmp3 * FIX_1_501321110
-        z1 = z1 * (-FIX_0_899976223)
-        z2 = z2 * (-FIX_2_562915447)
-        z3 = z3 * (-FIX_1_961570560) + z5
-        z4 = z4 * (-FIX_0_390180644) + z5
-        tmp0 += z1 + z3
-        tmp1 += z2 + z4
-        tmp2 += z2 + z3
-        tmp3 += z1 + z4
-        outp[0] = idct_clamp((tmp10 + tmp3 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[7] = idct_clamp((tmp10 - tmp3 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[1] = idct_clamp((tmp11 + tmp2 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[6] = idct_clamp((tmp11 - tmp2 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[2] = idct_clamp((tmp12 + tmp1 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[5] = idct_clamp((tmp12 - tmp1 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[3] = idct_clamp((tmp13 + tmp0 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
-        outp[4] = idct_clamp((tmp13 - tmp0 + (1 << (CONST_BITS + PASS1_BITS + 2))) >> (CONST_BITS + PASS1_BITS + 3))
+        idct_pass_16bit(workspace + row * 8, 1, row_out, 1, CONST_BITS + PASS1_BITS + 3)
+        for col in range(8):
+            outp[col] = idct_clamp(row_out[col])
 
 
 cdef inline int64_t descale(int64_t value, int shift) noexcept nogil:

@@ -106,13 +106,14 @@ def _decode_upright(path) -> np.ndarray:
     with open(path, "rb") as handle:
         data = handle.read()
     if is_jpeg(data):
-        from ._api import decode
+        from ._api import convert_mode, decode_reporting_damage
         from .phash import apply_orientation
 
         try:
-            pixels = decode(data, mode=None)
+            # Concealed damage (as Pillow conceals it) is compared as decoded, without a warning per file.
+            pixels, _ = decode_reporting_damage(data, mode=None)
             if pixels.ndim == 3 and pixels.shape[2] == 4:    # CMYK: as RGB, the way Pillow converts it
-                pixels = decode(data, mode="RGB")
+                pixels = convert_mode(pixels, "RGB")
             with Image.open(io.BytesIO(data)) as image:
                 orientation = image.getexif().get(0x0112, 1)
             return apply_orientation(pixels, orientation)

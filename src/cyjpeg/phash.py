@@ -187,7 +187,8 @@ def _thumbnail_for_hash(data) -> np.ndarray:
     if _SCALED_DECODE:
         from . import _api
 
-        pixels = _api.decode(data, scale=8)
+        # Damage libjpeg conceals is concealed alike and hashed as Pillow shows it, without a warning per file.
+        pixels, _ = _api.decode_reporting_damage(data, scale=8)
         if pixels.ndim == 3 and pixels.shape[2] == 4:        # CMYK files decode to CMYK; luma needs RGB
             pixels = _api.convert_mode(pixels, "RGB")
         return to_luma(apply_orientation(pixels, _api.info(data).orientation))

@@ -163,7 +163,7 @@ def _compress_file(source_path, output_path, options, row):
         notes.append(f"re-encoding gave {len(encoded)} bytes, not fewer than {len(original)}")
     else:
         data, status, quality_used = encoded, ("compressed" if is_jpeg(original) else "converted"), quality
-        ssim = round(float(_ssim(pixels, _api.decode(encoded))), 5)
+        ssim = round(float(_ssim(pixels, _api.decode(encoded, strict=True))), 5)   # our own file: no damage
     _write_new_file(output_path, data)
     row.update(status=status, bytes_out=os.path.getsize(output_path), quality=quality_used, ssim=ssim,
                reason="; ".join(notes))
@@ -238,7 +238,7 @@ def _encode_like_upload(pixels, options, metadata):
     while low <= high:
         quality = (low + high) // 2
         data = _api.encode(pixels, quality=quality, **extra)
-        if _ssim(pixels, _api.decode(data)) >= target:
+        if _ssim(pixels, _api.decode(data, strict=True)) >= target:
             best, high = (data, quality), quality - 1
         else:
             low = quality + 1
