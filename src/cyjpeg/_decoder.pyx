@@ -1533,9 +1533,9 @@ def _idct_block(coefs, quant, bint simd=True):
 # decodes the same wherever it is started. One fast pass over the scan data finds every RSTn; only when they
 # come in order (RST0..RST7 repeating), one per interval, followed by the marker that ends the scan, are the
 # intervals shared out. Each band owns a run of whole MCU rows of the output. It starts decoding at the
-# interval holding its first MCU row (or the row above it when vertical fancy upsampling needs one row of
-# context above, T.81 A.1.1 sampling aside, as libjpeg's h2v2/h1v2 filters do), and goes on to the row below
-# its last when that context is needed there too; rows it decodes only for context are inverse-transformed only
+# interval holding its first MCU row (or the row above it when fancy upsampling reads a sample row of context
+# above, as libjpeg's h2v2/h1v2 filters do), and goes on to the row below its last when that context is
+# needed there too; rows it decodes only for context are inverse-transformed only
 # for the components that are upsampled vertically, and rows before them are only Huffman-decoded (the bits
 # must be walked to reach the row). Each band has its own ring of three MCU rows of planes, row buffers and
 # column sums (memory: the output plus a few MCU rows per thread), and converts its own output rows, so
@@ -1545,12 +1545,14 @@ def _idct_block(coefs, quant, bint simd=True):
 # code or DC value, whether it raises or the lenient tables conceal it, an interval that runs past its marker,
 # no memory) makes the split decline, and the caller runs the serial scan from the start, so errors, warnings,
 # messages and concealment stay exactly as they are.
-# Files without restart markers, progressive files and non-interleaved scans are decoded serially.
+# Files without restart markers (or with too few intervals) go to the pipeline below; progressive files have
+# their output stage in bands (further below); a first scan that does not interleave every component, and
+# frames other than 8-bit Huffman sequential ones (SOF0/SOF1), are decoded serially.
 
 from libc.string cimport memchr
 
 cdef enum:
-    SPLIT_MIN_PIXELS = 1 << 20      # below a megapixel handing bands to the pool costs more than it saves
+    SPLIT_MIN_PIXELS = 1 << 20      # smaller frames decode on one thread (a megapixel takes about 3 ms)
     SPLIT_BANDS_PER_THREAD = 2      # more bands than threads evens out bands of unequal detail
     SPLIT_MIN_BAND_ROWS = 8         # MCU rows; each band decodes up to two rows (plus part of an interval) twice
     SPLIT_MIN_BAND_INTERVALS = 4    # a band decodes up to one interval it does not own; keep that a small part
@@ -1780,10 +1782,10 @@ cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int co
                      const size_t* interval_start=NULL, size_t scan_end=0):
     # Band edges in MCU rows. With the restart intervals' offsets, bands are of about equal estimated cost:
     # part of a band's time goes with the entropy-coded bytes (detailed rows have more), the rest with the
-    # rows (SPLIT_ROW_SHARE); without them, bands are of equal rows. When an interval is a whole number of rows, edges fall where
-    # the band (or, with vertical context, the row of context above it) starts an interval, so no band
-    # decodes rows it neither owns nor needs; otherwise a band decodes at most one interval's worth of MCUs
-    # before its first row.
+    # rows (SPLIT_ROW_SHARE); without them, bands are of equal rows. When an interval is a whole number of
+    # rows, edges fall where the band (or, with vertical context, the row of context above it) starts an
+    # interval, so no band decodes rows it neither owns nor needs; otherwise a band decodes at most one
+    # interval's worth of MCUs before its first row.
     cdef int count, k, edge, first, row = 0, rows_per_interval = 0
     cdef double total_bytes, row_cost
     count = threads * SPLIT_BANDS_PER_THREAD
