@@ -27,9 +27,10 @@ import re
 import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
-from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
+from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -156,6 +157,7 @@ ctypedef struct DecoderState:
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
+    uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
     char message[MESSAGE_SIZE]
 
 
@@ -628,6 +630,7 @@ cdef void free_state(DecoderState* st) noexcept:
         free(st.frame.comp[i].row_buffer)
         free(st.frame.comp[i].coef)
     free(st.colsum)
+    free(st.ac_skip)
     free(st)
 
 
@@ -868,6 +871,9 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
     cdef long long mcu = 0, total
     cdef bint covers_frame = scan.ncomp == frame.ncomp
     cdef uint8_t* dest
+    cdef DcScan dc_scan            # 1/8 scale: the scan as _dcskip's MCU routine sees it
+    cdef bint dc_fast = frame.scale_bs == 1
+    cdef int dc_row = -1, first_comp
 
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
@@ -881,6 +887,8 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
         return STATUS_CORRUPT
     total = <long long>mcus_w * mcus_h
     st.dead = 0
+    if dc_fast:
+        dc_scan_setup(&dc_scan, scan, comps, dc_tables, ac_tables, quants)
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
     for my in range(mcus_h):
@@ -896,7 +904,23 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                         comps[i].dc_pred = 0
                     left_in_interval = ri
                 left_in_interval -= 1
-            for i in range(scan.ncomp):
+            first_comp = 0
+            if dc_fast and not lost and not st.dead:
+                # 1/8 scale with the data intact: the whole MCU in one call (_dcskip.pxd).
+                if dc_row != my:
+                    dc_scan_rows(&dc_scan, comps, scan.ncomp > 1, my)
+                    dc_row = my
+                result = dc_scan_mcu(&br, &dc_scan, mx)
+                if result < 0:
+                    entropy_message(st, &br, result, comps[dc_scan.failed].id, mcu, total)
+                    if st.strict:
+                        return STATUS_CORRUPT
+                    if ri:
+                        lost = 1
+                    else:
+                        st.dead = 1
+                first_comp = scan.ncomp
+            for i in range(first_comp, scan.ncomp):
                 comp = comps[i]
                 bs = comp.block_size
                 for by in range(comp.v if scan.ncomp > 1 else 1):
@@ -905,15 +929,8 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                             dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                         else:
                             dest = plane_row(comp, my * bs) + mx * bs
-                        if bs == 1 and not lost and not st.dead:
-                            # 1/8 scale: only the DC term is needed (idct_1x1 reads coef[0] alone), so the AC
-                            # values are skipped unwritten.
-                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
-                        else:
-                            memset(coef, 0, sizeof(coef))
-                        if bs == 1 and not lost and not st.dead:
-                            pass
-                        elif st.dead:
+                        memset(coef, 0, sizeof(coef))
+                        if st.dead:
                             result = 1
                         elif lost == 2:
                             br_init(&zero_bits, data, size, size)
@@ -961,6 +978,36 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
         br_find_marker(&br)
     pos_io[0] = br.marker_pos
     return STATUS_OK
+
+
+cdef inline void dc_scan_setup(DcScan* dc_scan, Scan* scan, Component** comps, HuffTable** dc_tables,
+                               HuffTable** ac_tables, const uint16_t** quants) noexcept nogil:
+    # The per-scan part of _dcskip's view: tables, predictions, block layout of an MCU (T.81 A.2.2 / A.2.3).
+    cdef int i
+    dc_scan.ncomp = scan.ncomp
+    dc_scan.failed = 0
+    for i in range(scan.ncomp):
+        dc_scan.comp[i].dc_table = dc_tables[i]
+        dc_scan.comp[i].ac_table = ac_tables[i]
+        dc_scan.comp[i].quant = quants[i]
+        dc_scan.comp[i].dc_pred = &comps[i].dc_pred
+        dc_scan.comp[i].blocks_h = comps[i].h if scan.ncomp > 1 else 1
+        dc_scan.comp[i].blocks_v = comps[i].v if scan.ncomp > 1 else 1
+        dc_scan.comp[i].block_size = comps[i].block_size
+        dc_scan.comp[i].stride = comps[i].stride
+        dc_scan.comp[i].mcu_step = dc_scan.comp[i].blocks_h * comps[i].block_size
+
+
+cdef inline void dc_scan_rows(DcScan* dc_scan, Component** comps, bint interleaved, int my) noexcept nogil:
+    # The per-MCU-row part: where each block row of MCU row `my` starts in the (ring) planes.
+    cdef int i, by, bs
+    for i in range(dc_scan.ncomp):
+        bs = comps[i].block_size
+        for by in range(dc_scan.comp[i].blocks_v):
+            if interleaved:
+                dc_scan.comp[i].rows[by] = plane_row(comps[i], (my * comps[i].v + by) * bs)
+            else:
+                dc_scan.comp[i].rows[by] = plane_row(comps[i], my * bs)
 
 
 cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
@@ -1197,6 +1244,8 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
         comp = &frame.comp[scan.comp_index[i]]
         if not frame.progressive:
             check_scan_tables(st, comp, True, True)
+            if comp.block_size == 1:
+                prepare_skip_table(st, comp.ac_table)
         if not comp.quant_latched:
             if not st.quant_defined[comp.quant_id]:
                 raise JpegError(f"invalid JPEG: component {comp.id} uses quantization table {comp.quant_id}, "
@@ -1230,6 +1279,21 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
                 raise JpegError(f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, which "
                                 "no earlier scan coded")
             st.coef_bits[scan.comp_index[i]][k] = scan.al
+    return 0
+
+
+cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
+    # 1/8 scale: a sequential scan reads only the DC terms of this component's blocks and passes over the AC
+    # data with the AC table's skip table (_dcskip.pxd), built here once per table definition.
+    cdef HuffTable* table = &st.ac_tables[table_id]
+    if table.skip_multi != NULL:
+        return 0
+    if st.ac_skip == NULL:
+        st.ac_skip = <uint16_t*>malloc(4 * SKIP_SIZE * sizeof(uint16_t))
+        if st.ac_skip == NULL:
+            raise MemoryError()
+    skip_table_build(table, st.ac_skip + table_id * SKIP_SIZE)
+    table.skip_multi = st.ac_skip + table_id * SKIP_SIZE
     return 0
 
 

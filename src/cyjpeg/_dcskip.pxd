@@ -1,0 +1,207 @@
+# Passing over the AC coefficients of a block when only its DC term is wanted (decoding at 1/8 scale).
+#
+# Owns: the multi-symbol skip table of an AC Huffman table, and the block routine that reads a block's DC
+# difference (T.81 F.2.2.1) and then walks its AC symbols (F.2.2.2) without decoding their values. At 1/8
+# scale a block's output is its mean, DC / 8 (the 1x1 reduced IDCT), so of the AC data only its length matters.
+# Also the MCU routine of a sequential scan at 1/8 scale: every block of one MCU, DC-only blocks through the
+# skip table and larger ones (subsampled chroma, which libjpeg decodes at 2x2 or more rather than upsample)
+# through the full block decoder and the reduced IDCTs, written straight to row pointers set once per MCU row.
+# Does not own: the bit reader (_bitreader.pxd), the single-symbol tables, slow decoding of long codes and
+# the table checks (_huffdec.pxd), restart intervals, truncation and concealment (the scan loop in
+# _decoder.pyx, which hands an MCU here only while the data is intact).
+#
+# The skip table is indexed by the next SKIP_BITS bits of the scan. Each entry describes the run of AC
+# symbols (Huffman code plus the value bits it announces) that those bits start with: every code of the run
+# lies inside the window, and so do the value bits of all but the last symbol, whose value bits may run past
+# it (skipping needs their count, not their bits). The run stops before a code that does not fit, after an
+# EOB, or before the zigzag positions passed would exceed 63:
+#   bits 0..5   bits the run takes, codes and value bits (1..27; 0 when not even one code fits, and then
+#               the entry says 127 positions)
+#   bits 8..14  zigzag positions it passes: run + 1 per coefficient, 16 per ZRL (0..63, or 127 as above)
+#   bit  15     the run ends with EOB
+# Photos at quality 75-95 code most AC symbols in 4-8 bits, so one lookup passes about two of them. An entry
+# is used only when the block cannot end inside it (k + positions <= 63), which is true for every entry but
+# the last of a block coded up to position 63 (no EOB); there, and for symbols longer than the window, the
+# block falls back to one symbol at a time through _huffdec's tables. Either way every bit is read exactly
+# as huff_decode_block reads it, corrupt data included.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int64_t
+from libc.string cimport memset
+from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
+from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, huff_decode_block, LOOKAHEAD_BITS,
+                              HUFF_DC_RANGE)
+from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
+
+cdef enum:
+    SKIP_BITS = 12
+    SKIP_SIZE = 4096             # entries per table: 8 KiB of uint16, two tables (luma, chroma) fit in L1
+    SKIP_NO_RUN = 127 << 8       # the entry of a window that holds no whole symbol
+
+
+cdef inline void skip_table_build(const HuffTable* table, uint16_t* skip) noexcept nogil:
+    # Parse every SKIP_BITS-bit window greedily into whole symbols (T.81 F.2.2.3 decoding of the codes, F.2.2.2
+    # for what a run/size symbol passes). Codes up to LOOKAHEAD_BITS long come from the lookahead table; the
+    # longer ones (10 to SKIP_BITS bits) from the maxcode walk of Figure F.16.
+    cdef uint32_t index, window, code
+    cdef int used, left, positions, eob, entry, length, symbol, size, step
+    for index in range(SKIP_SIZE):
+        used = 0
+        positions = 0
+        eob = 0
+        while used < SKIP_BITS:
+            left = SKIP_BITS - used
+            window = (index << used) & (SKIP_SIZE - 1)     # the bits not yet used, at the top, zero-filled
+            entry = table.lookahead[window >> (SKIP_BITS - LOOKAHEAD_BITS)]
+            if entry:
+                length = entry >> 8
+                symbol = entry & 0xFF
+            else:
+                length = LOOKAHEAD_BITS + 1
+                symbol = -1
+                while length <= left:
+                    code = window >> (SKIP_BITS - length)
+                    if <int>code <= table.maxcode[length]:
+                        symbol = table.huffval[(code + table.valoffset[length]) & 0xFF]
+                        break
+                    length += 1
+                if symbol < 0:
+                    break
+            if length > left:
+                break                     # the code runs past the window
+            size = symbol & 15
+            if size == 0 and (symbol >> 4) != 15:
+                used += length            # EOB (a sequential scan reads any run with size 0 but 15 as EOB)
+                eob = 1
+                break
+            step = 16 if size == 0 else (symbol >> 4) + 1
+            if positions + step > 63:
+                break
+            used += length + size
+            positions += step
+        if used == 0:
+            skip[index] = SKIP_NO_RUN
+        else:
+            skip[index] = <uint16_t>((eob << 15) | (positions << 8) | used)
+
+
+cdef inline int dc_skip_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                              const uint16_t* skip, int* dc_pred, int16_t* coef) noexcept nogil:
+    # The DC difference into dc_pred and coef[0], then past the block's AC symbols. Reads exactly the bits
+    # huff_decode_block reads for the same block. Returns 1 (DC only) or a status < 0.
+    cdef int symbol, k, size, entry
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        # As huff_decode_block: only hostile data gets here, and it must not overflow the prediction.
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    coef[0] = <int16_t>dc_pred[0]
+    k = 1                                 # the next zigzag position (T.81 F.2.2.2, Figure F.13)
+    while k < 64:
+        if br.nbits < 32:
+            br_fast_refill(br)
+        entry = skip[br.acc >> (64 - SKIP_BITS)]
+        if k + ((entry >> 8) & 127) <= 63:
+            br_skip(br, entry & 63)
+            # An EOB ends the block: bit 15 becomes 64 (bit 6), which sends k past 63.
+            k = (k + ((entry >> 8) & 127)) | ((entry >> 9) & 64)
+            continue
+        # One symbol at a time: near a block coded to position 63, or for a code longer than the window.
+        entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        if entry:
+            k += entry >> 8
+            br_skip(br, entry & 255)
+            continue
+        symbol = huff_decode(br, ac_table)
+        if symbol < 0:
+            return symbol
+        size = symbol & 15
+        if size:
+            k += (symbol >> 4) + 1
+            br_skip(br, size)
+        elif (symbol >> 4) == 15:
+            k += 16
+        else:
+            break
+    return 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One MCU at 1/8 scale.
+
+ctypedef struct DcComponent:
+    const HuffTable* dc_table
+    const HuffTable* ac_table
+    const uint16_t* quant          # natural order
+    int* dc_pred
+    int blocks_h, blocks_v         # blocks per MCU across and down (1 x 1 in a non-interleaved scan)
+    int block_size                 # 1 (DC only) or, for subsampled components, 2, 4 or 8
+    Py_ssize_t stride
+    Py_ssize_t mcu_step            # samples from one MCU to the next: blocks_h * block_size
+    uint8_t* rows[4]               # this MCU row: the first sample row of each block row
+
+
+ctypedef struct DcScan:
+    int ncomp
+    int failed                     # after a status < 0: the scan component whose block was bad
+    DcComponent comp[4]
+
+
+cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexcept nogil:
+    # The block mean, DC * Q / 8 level-shifted (T.81 A.3.3): libjpeg's 1x1 IDCT (idct_1x1).
+    cdef int64_t dc = <int64_t>coef[0] * quant[0]
+    return idct_clamp((dc + 4) >> 3)
+
+
+cdef inline void fill_block(uint8_t* dest, Py_ssize_t stride, int block_size, uint8_t sample) noexcept nogil:
+    cdef int row
+    for row in range(block_size):
+        memset(dest + row * stride, sample, block_size)
+
+
+cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
+    # Decode MCU `mx` of the current MCU row (T.81 A.2.3: h x v blocks of each component in turn). Returns
+    # HUFF_OK or a status < 0 with scan.failed set; then the bad block and the rest of the MCU are grey, as
+    # the general scan loop leaves them once it has given up on the data.
+    cdef int16_t coef[64]
+    cdef DcComponent* c
+    cdef int i, bx, by, bs, result = 0
+    cdef bint coef_clear = 0        # coef[1..63] are zero (the block decoders set only what they decode)
+    cdef uint8_t* dest
+    for i in range(scan.ncomp):
+        c = &scan.comp[i]
+        bs = c.block_size
+        for by in range(c.blocks_v):
+            dest = c.rows[by] + mx * c.mcu_step
+            for bx in range(c.blocks_h):
+                if result < 0:
+                    fill_block(dest, c.stride, bs, 128)
+                elif bs == 1:
+                    result = dc_skip_block(br, c.dc_table, c.ac_table, c.ac_table.skip_multi, c.dc_pred, coef)
+                    if result < 0:
+                        scan.failed = i
+                        dest[0] = 128
+                    else:
+                        dest[0] = dc_sample(coef, c.quant)
+                else:
+                    if not coef_clear:
+                        memset(coef, 0, sizeof(coef))
+                    result = huff_decode_block(br, c.dc_table, c.ac_table, c.dc_pred, coef)
+                    coef_clear = result == 1
+                    if result < 0:
+                        scan.failed = i
+                        fill_block(dest, c.stride, bs, 128)
+                    elif bs == 2:
+                        # 4:2:0 chroma. A DC-only block is its mean in all four samples: the 2x2 transform's
+                        # column pass gives DC * Q << PASS1_BITS, its row pass descales by 2**(PASS1_BITS + 3).
+                        if result == 1:
+                            fill_block(dest, c.stride, 2, dc_sample(coef, c.quant))
+                        else:
+                            idct_2x2(coef, c.quant, dest, c.stride)
+                    else:
+                        idct_scaled(bs, result == 1, coef, c.quant, dest, c.stride)
+                dest += bs
+    return result if result < 0 else 0
