@@ -19,7 +19,7 @@ Not supported (UnsupportedJpegError): arithmetic coding, lossless and hierarchic
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
 from libc.stdlib cimport calloc, malloc, free
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memcmp
 from libc.stdio cimport snprintf
 
 import re
@@ -42,6 +42,13 @@ from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VA
 from cyjpeg.errors import JpegError, UnsupportedJpegError
 
 cdef ColourTables COLOUR_TABLES
+
+# 1/8 scale: the skip tables (_dcskip.pxd) of the two AC tables of T.81 Annex K.3, which Pillow, libjpeg and
+# most cameras write. Built once, on first use with the GIL held, and then only read: a file that uses these
+# tables does not pay for building its own.
+cdef HuffTable STD_AC_FOR_SKIP[2]
+cdef uint16_t STD_AC_SKIP[2][SKIP_SIZE]
+cdef bint std_ac_skip_ready = 0
 
 cdef extern from "_dispatch.h":
     # Return types that carry the twin attributes (see _dispatch.h).
@@ -1285,9 +1292,24 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
 cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
     # 1/8 scale: a sequential scan reads only the DC terms of this component's blocks and passes over the AC
     # data with the AC table's skip table (_dcskip.pxd), built here once per table definition.
+    global std_ac_skip_ready
     cdef HuffTable* table = &st.ac_tables[table_id]
+    cdef int k
     if table.skip_multi != NULL:
         return 0
+    if not std_ac_skip_ready:
+        huff_build(&STD_AC_FOR_SKIP[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)
+        huff_build(&STD_AC_FOR_SKIP[1], STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, False)
+        for k in range(2):
+            skip_table_build(&STD_AC_FOR_SKIP[k], STD_AC_SKIP[k])
+        std_ac_skip_ready = 1
+    for k in range(2):
+        # The same code: the same largest code and first-symbol offset per length, and the same symbols.
+        if (memcmp(table.maxcode, STD_AC_FOR_SKIP[k].maxcode, sizeof(table.maxcode)) == 0
+                and memcmp(table.valoffset, STD_AC_FOR_SKIP[k].valoffset, sizeof(table.valoffset)) == 0
+                and memcmp(table.huffval, STD_AC_FOR_SKIP[k].huffval, sizeof(table.huffval)) == 0):
+            table.skip_multi = STD_AC_SKIP[k]
+            return 0
     if st.ac_skip == NULL:
         st.ac_skip = <uint16_t*>malloc(4 * SKIP_SIZE * sizeof(uint16_t))
         if st.ac_skip == NULL:
