@@ -30,6 +30,7 @@ from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
 from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, huff_decode_block, LOOKAHEAD_BITS,
                               HUFF_DC_RANGE)
 from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
+from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
     SKIP_BITS = 12
@@ -148,6 +149,9 @@ ctypedef struct DcScan:
     int ncomp
     int failed                     # after a status < 0: the scan component whose block was bad
     DcComponent comp[4]
+    # One block of coefficients (natural order), all zero between blocks: a block decoder writes the ones it
+    # decodes and they are cleared again after use, which costs less than clearing all 64 for every block.
+    int16_t coef[64]
 
 
 cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexcept nogil:
@@ -166,10 +170,9 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
     # Decode MCU `mx` of the current MCU row (T.81 A.2.3: h x v blocks of each component in turn). Returns
     # HUFF_OK or a status < 0 with scan.failed set; then the bad block and the rest of the MCU are grey, as
     # the general scan loop leaves them once it has given up on the data.
-    cdef int16_t coef[64]
+    cdef int16_t* coef = scan.coef
     cdef DcComponent* c
-    cdef int i, bx, by, bs, result = 0
-    cdef bint coef_clear = 0        # coef[1..63] are zero (the block decoders set only what they decode)
+    cdef int i, k, bx, by, bs, result = 0
     cdef uint8_t* dest
     for i in range(scan.ncomp):
         c = &scan.comp[i]
@@ -183,16 +186,15 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                     result = dc_skip_block(br, c.dc_table, c.ac_table, c.ac_table.skip_multi, c.dc_pred, coef)
                     if result < 0:
                         scan.failed = i
+                        memset(coef, 0, 64 * sizeof(int16_t))
                         dest[0] = 128
                     else:
                         dest[0] = dc_sample(coef, c.quant)
                 else:
-                    if not coef_clear:
-                        memset(coef, 0, sizeof(coef))
                     result = huff_decode_block(br, c.dc_table, c.ac_table, c.dc_pred, coef)
-                    coef_clear = result == 1
                     if result < 0:
                         scan.failed = i
+                        memset(coef, 0, 64 * sizeof(int16_t))
                         fill_block(dest, c.stride, bs, 128)
                     elif bs == 2:
                         # 4:2:0 chroma. A DC-only block is its mean in all four samples: the 2x2 transform's
@@ -203,5 +205,10 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                             idct_2x2(coef, c.quant, dest, c.stride)
                     else:
                         idct_scaled(bs, result == 1, coef, c.quant, dest, c.stride)
+                    if result > 1:
+                        # Zigzag positions 1 .. result - 1 hold every coefficient the block decoder wrote
+                        # (a corrupt run past 63 wrote position 63, through the table's guard entries).
+                        for k in range(1, result):
+                            coef[ZIGZAG_TO_NATURAL[k]] = 0
                 dest += bs
     return result if result < 0 else 0

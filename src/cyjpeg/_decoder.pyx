@@ -993,6 +993,7 @@ cdef inline void dc_scan_setup(DcScan* dc_scan, Scan* scan, Component** comps, H
     cdef int i
     dc_scan.ncomp = scan.ncomp
     dc_scan.failed = 0
+    memset(dc_scan.coef, 0, sizeof(dc_scan.coef))
     for i in range(scan.ncomp):
         dc_scan.comp[i].dc_table = dc_tables[i]
         dc_scan.comp[i].ac_table = ac_tables[i]
