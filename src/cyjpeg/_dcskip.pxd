@@ -24,10 +24,10 @@
 # the last of a block coded up to position 63 (no EOB); there, and for symbols longer than the window, the
 # block falls back to one symbol at a time through _huffdec's tables. Either way every bit is read exactly
 # as huff_decode_block reads it, corrupt data included.
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, int16_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int64_t
 from libc.string cimport memset
-from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip
-from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, huff_decode_block, LOOKAHEAD_BITS,
+from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
+from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, huff_decode_block, LOOKAHEAD_BITS, HUFF_OK,
                               HUFF_DC_RANGE)
 from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
@@ -84,11 +84,55 @@ cdef inline void skip_table_build(const HuffTable* table, uint16_t* skip) noexce
             skip[index] = <uint16_t>((eob << 15) | (positions << 8) | used)
 
 
+cdef inline void skip_refill(BitReader* br) noexcept nogil:
+    # Top the accumulator up to 56..63 bits. The common case reads the next 8 bytes at once and ORs in all
+    # 64 - nbits bits it can take, a partial byte included; only whole bytes count as read (pos, nbits), so the
+    # partial byte's bits are ORed in again, unchanged, by the next refill. No branch on how many bytes fit.
+    # Near a 0xFF (stuffing or a marker) or the end of the data, _bitreader's byte-wise refill takes over.
+    cdef const uint8_t* p
+    cdef uint64_t word
+    if br.pos + 8 <= br.end and not br.stopped:
+        p = br.data + br.pos
+        word = ((<uint64_t>p[0] << 56) | (<uint64_t>p[1] << 48) | (<uint64_t>p[2] << 40) | (<uint64_t>p[3] << 32)
+                | (<uint64_t>p[4] << 24) | (<uint64_t>p[5] << 16) | (<uint64_t>p[6] << 8) | <uint64_t>p[7])
+        if ((~word - 0x0101010101010101ULL) & word & 0x8080808080808080ULL) == 0:    # no 0xFF byte
+            br.acc |= word >> br.nbits
+            br.pos += (63 - br.nbits) >> 3
+            br.nbits |= 56
+            return
+    br_refill(br)
+
+
+cdef inline int skip_one_symbol(BitReader* br, const HuffTable* ac_table, int* k) noexcept nogil:
+    # One AC symbol through _huffdec's tables: near a block coded up to position 63, or for a code longer
+    # than the skip window. Returns HUFF_OK or a status < 0; k past 63 ends the block.
+    cdef int entry, symbol, size
+    if br.nbits < 32:
+        br_fast_refill(br)
+    entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+    if entry:
+        k[0] += entry >> 8
+        br_skip(br, entry & 255)
+        return HUFF_OK
+    symbol = huff_decode(br, ac_table)
+    if symbol < 0:
+        return symbol
+    size = symbol & 15
+    if size:
+        k[0] += (symbol >> 4) + 1
+        br_skip(br, size)
+    elif (symbol >> 4) == 15:
+        k[0] += 16
+    else:
+        k[0] = 64             # EOB
+    return HUFF_OK
+
+
 cdef inline int dc_skip_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                               const uint16_t* skip, int* dc_pred, int16_t* coef) noexcept nogil:
     # The DC difference into dc_pred and coef[0], then past the block's AC symbols. Reads exactly the bits
     # huff_decode_block reads for the same block. Returns 1 (DC only) or a status < 0.
-    cdef int symbol, k, size, entry
+    cdef int symbol, k, entry, lookup
     if br.nbits < 32:
         br_fast_refill(br)
     symbol = huff_decode(br, dc_table)
@@ -101,33 +145,21 @@ cdef inline int dc_skip_block(BitReader* br, const HuffTable* dc_table, const Hu
             return HUFF_DC_RANGE
     coef[0] = <int16_t>dc_pred[0]
     k = 1                                 # the next zigzag position (T.81 F.2.2.2, Figure F.13)
-    while k < 64:
-        if br.nbits < 32:
-            br_fast_refill(br)
-        entry = skip[br.acc >> (64 - SKIP_BITS)]
-        if k + ((entry >> 8) & 127) <= 63:
-            br_skip(br, entry & 63)
-            # An EOB ends the block: bit 15 becomes 64 (bit 6), which sends k past 63.
-            k = (k + ((entry >> 8) & 127)) | ((entry >> 9) & 64)
-            continue
-        # One symbol at a time: near a block coded to position 63, or for a code longer than the window.
-        entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
-        if entry:
-            k += entry >> 8
-            br_skip(br, entry & 255)
-            continue
-        symbol = huff_decode(br, ac_table)
-        if symbol < 0:
-            return symbol
-        size = symbol & 15
-        if size:
-            k += (symbol >> 4) + 1
-            br_skip(br, size)
-        elif (symbol >> 4) == 15:
-            k += 16
-        else:
-            break
-    return 1
+    while True:
+        # A refill leaves at least 56 bits and an entry takes at most 27: two lookups per refill.
+        skip_refill(br)
+        for lookup in range(2):
+            entry = skip[br.acc >> (64 - SKIP_BITS)]
+            if k + ((entry >> 8) & 127) <= 63:
+                br_skip(br, entry & 63)
+                # An EOB ends the block: bit 15 becomes 64 (bit 6), which sends k past 63.
+                k = (k + ((entry >> 8) & 127)) | ((entry >> 9) & 64)
+            else:
+                symbol = skip_one_symbol(br, ac_table, &k)
+                if symbol < 0:
+                    return symbol
+            if k > 63:
+                return 1
 
 
 # ----------------------------------------------------------------------------------------------------------
