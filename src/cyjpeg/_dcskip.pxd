@@ -27,7 +27,7 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
-from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, huff_decode_block, LOOKAHEAD_BITS, HUFF_OK,
+from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, LOOKAHEAD_BITS, HUFF_OK,
                               HUFF_DC_RANGE)
 from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
@@ -194,8 +194,61 @@ cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexce
 
 cdef inline void fill_block(uint8_t* dest, Py_ssize_t stride, int block_size, uint8_t sample) noexcept nogil:
     cdef int row
+    if block_size == 2:
+        dest[0] = sample
+        dest[1] = sample
+        dest[stride] = sample
+        dest[stride + 1] = sample
+        return
     for row in range(block_size):
         memset(dest + row * stride, sample, block_size)
+
+
+cdef inline int decode_block_refill2(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                                     int* dc_pred, int16_t* coef) noexcept nogil:
+    # huff_decode_block (same bits read, same coefficients written, same result) for the blocks that are
+    # decoded in full at 1/8 scale (subsampled chroma), with skip_refill and two AC symbols per refill.
+    cdef int symbol, k, run, size, entry, last = 0, step
+    if br.nbits < 32:
+        br_fast_refill(br)
+    symbol = huff_decode(br, dc_table)
+    if symbol < 0:
+        return symbol
+    if symbol:
+        dc_pred[0] += huff_receive_extend(br, symbol)
+        if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
+            return HUFF_DC_RANGE
+    coef[0] = <int16_t>dc_pred[0]
+    k = 1
+    while True:
+        # At least 56 bits: a symbol takes at most 16 + 15, so the second one refills first if it is long.
+        skip_refill(br)
+        for step in range(2):
+            entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+            if entry:
+                k += (entry >> 4) & 15
+                br_skip(br, entry & 15)
+                coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>(entry >> 8)
+                last = k
+            else:
+                if br.nbits < 32:
+                    br_fast_refill(br)
+                symbol = huff_decode(br, ac_table)
+                if symbol < 0:
+                    return symbol
+                run = symbol >> 4
+                size = symbol & 15
+                if size:
+                    k += run          # past 63 only in corrupt data: the zigzag guard entries send it to 63
+                    coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>huff_receive_extend(br, size)
+                    last = k
+                elif run == 15:
+                    k += 15           # ZRL: sixteen zeros (with the k += 1 below)
+                else:
+                    return last + 1   # EOB
+            k += 1
+            if k > 63:
+                return last + 1
 
 
 cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
@@ -223,7 +276,7 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                     else:
                         dest[0] = dc_sample(coef, c.quant)
                 else:
-                    result = huff_decode_block(br, c.dc_table, c.ac_table, c.dc_pred, coef)
+                    result = decode_block_refill2(br, c.dc_table, c.ac_table, c.dc_pred, coef)
                     if result < 0:
                         scan.failed = i
                         memset(coef, 0, 64 * sizeof(int16_t))
