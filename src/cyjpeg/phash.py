@@ -50,8 +50,6 @@ def _dct_matrix(size: int) -> np.ndarray:
 
 _DCT_32 = _dct_matrix(THUMB_SIZE)
 _DCT_LOW = np.ascontiguousarray(_DCT_32[:LOW_FREQ])  # only the 8 lowest basis vectors are ever needed
-# Bit weights for the 8x8 block read row by row, most significant first.
-_BIT_WEIGHTS = (np.uint64(1) << np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)).reshape(LOW_FREQ, LOW_FREQ)
 
 
 def phash(image_or_jpeg_bytes) -> int:
@@ -69,10 +67,12 @@ def hash_from_luma(luma: np.ndarray) -> int:
     """Hash an oriented 2-D luma array of any size (float or uint8)."""
     thumb = area_resize(np.asarray(luma, dtype=np.float64), THUMB_SIZE, THUMB_SIZE)
     low = _DCT_LOW @ thumb @ _DCT_LOW.T  # the 8x8 lowest-frequency block of the 2-D DCT-II
-    ac = low.reshape(-1)[1:]
-    bits = low > np.median(ac)
-    bits[0, 0] = False  # DC: brightness, deliberately not part of the hash
-    return int(_BIT_WEIGHTS[bits].sum(dtype=np.uint64))
+    coefficients = low.reshape(-1)  # row by row: (v, u) at 8 * v + u
+    # The median of the 63 AC coefficients: with an odd count, the middle one (what np.median returns).
+    median = np.partition(coefficients[1:], 31)[31]
+    bits = coefficients > median
+    bits[0] = False  # DC: brightness, deliberately not part of the hash
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")  # coefficient 0 is the most significant bit
 
 
 def hamming(hash_a: int, hash_b: int) -> int:
