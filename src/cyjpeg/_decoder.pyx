@@ -27,7 +27,7 @@ lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
 from libc.stdlib cimport calloc, malloc, free
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memcmp
 from libc.stdio cimport snprintf
 
 import re
@@ -35,13 +35,14 @@ import re
 import numpy as np
 
 from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
-from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, huff_decode_block_dc, HUFF_OK, HUFF_BAD_CODE,
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
 from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arith_conditioning_init,
                                arith_start, arith_decode_block, arith_dc_first, arith_dc_refine, arith_decode_ac,
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
+from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
@@ -54,6 +55,13 @@ from cyjpeg._tables cimport (ZIGZAG_TO_NATURAL, STD_DC_LUMA_BITS, STD_DC_LUMA_VA
 from cyjpeg.errors import JpegError, UnsupportedJpegError
 
 cdef ColourTables COLOUR_TABLES
+
+# 1/8 scale: the skip tables (_dcskip.pxd) of the two AC tables of T.81 Annex K.3, which Pillow, libjpeg and
+# most cameras write. Built once, on first use with the GIL held, and then only read: a file that uses these
+# tables does not pay for building its own.
+cdef HuffTable STD_AC_FOR_SKIP[2]
+cdef uint16_t STD_AC_SKIP[2][SKIP_SIZE]
+cdef bint std_ac_skip_ready = 0
 
 cdef extern from "_dispatch.h":
     # Return types that carry the twin attributes (see _dispatch.h).
@@ -179,6 +187,7 @@ ctypedef struct DecoderState:
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
+    uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
     char message[MESSAGE_SIZE]
     int warned                       # concealing: `warning` holds the first damage concealed
     char warning[MESSAGE_SIZE]
@@ -683,6 +692,7 @@ cdef void free_state(DecoderState* st) noexcept:
         free(st.frame.comp[i].row_buffer)
         free(st.frame.comp[i].coef)
     free(st.colsum)
+    free(st.ac_skip)
     free(st)
 
 
@@ -956,6 +966,11 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
     cdef long long mcu = 0, total
     cdef bint covers_frame = scan.ncomp == frame.ncomp
     cdef uint8_t* dest
+    cdef DcScan dc_scan            # 1/8 scale: the scan as _dcskip's MCU routine sees it
+    cdef bint dc_fast = frame.scale_bs == 1
+    cdef int dc_row = -1, first_comp
+    cdef BitReader saved_br        # 1/8 scale: the reader and predictions before an MCU, to undo it on damage
+    cdef int saved_pred[MAX_COMPONENTS]
 
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
@@ -969,6 +984,8 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
         return STATUS_CORRUPT
     total = <long long>mcus_w * mcus_h
     st.dead = 0
+    if dc_fast:
+        dc_scan_setup(&dc_scan, scan, comps, dc_tables, ac_tables, quants)
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
     for my in range(mcus_h):
@@ -984,7 +1001,26 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                         comps[i].dc_pred = 0
                     left_in_interval = ri
                 left_in_interval -= 1
-            for i in range(scan.ncomp):
+            first_comp = 0
+            if dc_fast and not lost and not st.dead:
+                # 1/8 scale with the data intact: the whole MCU in one call (_dcskip.pxd).
+                if dc_row != my:
+                    dc_scan_rows(&dc_scan, comps, scan.ncomp > 1, my)
+                    dc_row = my
+                saved_br = br
+                for i in range(scan.ncomp):
+                    saved_pred[i] = comps[i].dc_pred
+                result = dc_scan_mcu(&br, &dc_scan, mx)
+                if result >= 0 and br.concealed == saved_br.concealed:
+                    first_comp = scan.ncomp
+                else:
+                    # Damage: undo the MCU and decode it again below, where it is concealed (or refused) as at
+                    # full scale.
+                    br = saved_br
+                    for i in range(scan.ncomp):
+                        comps[i].dc_pred = saved_pred[i]
+                    memset(dc_scan.coef, 0, sizeof(dc_scan.coef))
+            for i in range(first_comp, scan.ncomp):
                 comp = comps[i]
                 bs = comp.block_size
                 for by in range(comp.v if scan.ncomp > 1 else 1):
@@ -993,15 +1029,8 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                             dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                         else:
                             dest = plane_row(comp, my * bs) + mx * bs
-                        if bs == 1 and not lost and not st.dead:
-                            # 1/8 scale: only the DC term is needed (idct_1x1 reads coef[0] alone), so the AC
-                            # values are skipped unwritten.
-                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
-                        else:
-                            memset(coef, 0, sizeof(coef))
-                        if bs == 1 and not lost and not st.dead:
-                            pass
-                        elif st.dead:
+                        memset(coef, 0, sizeof(coef))
+                        if st.dead:
                             result = 1
                         elif lost == 2:
                             br_init(&zero_bits, data, size, size)
@@ -1045,6 +1074,36 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
         br_find_marker(&br)
     pos_io[0] = br.marker_pos
     return STATUS_OK
+
+
+cdef inline void dc_scan_setup(DcScan* dc_scan, Scan* scan, Component** comps, HuffTable** dc_tables,
+                               HuffTable** ac_tables, const uint16_t** quants) noexcept nogil:
+    # The per-scan part of _dcskip's view: tables, predictions, block layout of an MCU (T.81 A.2.2 / A.2.3).
+    cdef int i
+    dc_scan.ncomp = scan.ncomp
+    memset(dc_scan.coef, 0, sizeof(dc_scan.coef))
+    for i in range(scan.ncomp):
+        dc_scan.comp[i].dc_table = dc_tables[i]
+        dc_scan.comp[i].ac_table = ac_tables[i]
+        dc_scan.comp[i].quant = quants[i]
+        dc_scan.comp[i].dc_pred = &comps[i].dc_pred
+        dc_scan.comp[i].blocks_h = comps[i].h if scan.ncomp > 1 else 1
+        dc_scan.comp[i].blocks_v = comps[i].v if scan.ncomp > 1 else 1
+        dc_scan.comp[i].block_size = comps[i].block_size
+        dc_scan.comp[i].stride = comps[i].stride
+        dc_scan.comp[i].mcu_step = dc_scan.comp[i].blocks_h * comps[i].block_size
+
+
+cdef inline void dc_scan_rows(DcScan* dc_scan, Component** comps, bint interleaved, int my) noexcept nogil:
+    # The per-MCU-row part: where each block row of MCU row `my` starts in the (ring) planes.
+    cdef int i, by, bs
+    for i in range(dc_scan.ncomp):
+        bs = comps[i].block_size
+        for by in range(dc_scan.comp[i].blocks_v):
+            if interleaved:
+                dc_scan.comp[i].rows[by] = plane_row(comps[i], (my * comps[i].v + by) * bs)
+            else:
+                dc_scan.comp[i].rows[by] = plane_row(comps[i], my * bs)
 
 
 cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
@@ -1430,6 +1489,8 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
             comp.ac_table = 0
         if not frame.progressive and not frame.arithmetic:
             check_scan_tables(st, comp, True, True)
+            if comp.block_size == 1:
+                prepare_skip_table(st, comp.ac_table)
         if not comp.quant_latched:
             if not st.quant_defined[comp.quant_id]:
                 raise JpegError(f"invalid JPEG: component {comp.id} uses quantization table {comp.quant_id}, "
@@ -1468,6 +1529,36 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
                 note_concealed(st, f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, "
                                    "which no earlier scan coded", False)
             st.coef_bits[scan.comp_index[i]][k] = scan.al
+    return 0
+
+
+cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
+    # 1/8 scale: a sequential scan reads only the DC terms of this component's blocks and passes over the AC
+    # data with the AC table's skip table (_dcskip.pxd), built here once per table definition.
+    global std_ac_skip_ready
+    cdef HuffTable* table = &st.ac_tables[table_id]
+    cdef int k
+    if table.skip_multi != NULL:
+        return 0
+    if not std_ac_skip_ready:
+        huff_build(&STD_AC_FOR_SKIP[0], STD_AC_LUMA_BITS, STD_AC_LUMA_VALS, False)
+        huff_build(&STD_AC_FOR_SKIP[1], STD_AC_CHROMA_BITS, STD_AC_CHROMA_VALS, False)
+        for k in range(2):
+            skip_table_build(&STD_AC_FOR_SKIP[k], STD_AC_SKIP[k])
+        std_ac_skip_ready = 1
+    for k in range(2):
+        # The same code: the same largest code and first-symbol offset per length, and the same symbols.
+        if (memcmp(table.maxcode, STD_AC_FOR_SKIP[k].maxcode, sizeof(table.maxcode)) == 0
+                and memcmp(table.valoffset, STD_AC_FOR_SKIP[k].valoffset, sizeof(table.valoffset)) == 0
+                and memcmp(table.huffval, STD_AC_FOR_SKIP[k].huffval, sizeof(table.huffval)) == 0):
+            table.skip_multi = STD_AC_SKIP[k]
+            return 0
+    if st.ac_skip == NULL:
+        st.ac_skip = <uint16_t*>malloc(4 * SKIP_SIZE * sizeof(uint16_t))
+        if st.ac_skip == NULL:
+            raise MemoryError()
+    skip_table_build(table, st.ac_skip + table_id * SKIP_SIZE)
+    table.skip_multi = st.ac_skip + table_id * SKIP_SIZE
     return 0
 
 

@@ -40,6 +40,9 @@ ctypedef struct HuffTable:
     # For AC tables, to skip a block's AC values (1/8 scale): (zigzag positions to advance) * 256 + bits to
     # drop, when the code and its value bits fit in the lookahead; EOB advances 64, ZRL 16. 0 otherwise.
     uint16_t skip_ac[LOOKAHEAD_SIZE]
+    # For AC tables at 1/8 scale: the multi-symbol skip table (_dcskip.pxd), built on first use into storage
+    # the decoder owns; NULL until then, and again whenever huff_build redefines the table.
+    const uint16_t* skip_multi
     int32_t maxcode[18]     # largest code of each length 1..16 (-1: none); [17] is a sentinel
     int32_t valoffset[17]   # huffval index of a code of length l = code + valoffset[l]
     uint8_t huffval[256]
@@ -156,7 +159,7 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
                                   int* dc_pred, int16_t* coef) noexcept nogil:
     # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
     # Returns 1 + the zigzag index of the last coefficient written (1 means "DC only"), or a status < 0.
-    cdef int symbol, k, run, size, entry, last = 1
+    cdef int symbol, k, run, size, entry, last = 0
     if br.nbits < 32:
         br_fast_refill(br)
     symbol = huff_decode(br, dc_table)
@@ -198,45 +201,6 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         else:
             break             # EOB
     return last + 1
-
-
-cdef inline int huff_decode_block_dc(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
-                                     int* dc_pred, int16_t* coef) noexcept nogil:
-    # As huff_decode_block, for a block whose output is its mean alone (decoding at 1/8 scale): the AC
-    # symbols are read and their value bits skipped, nothing but coef[0] is written. Returns 1 or a status.
-    cdef int symbol, k, size, entry
-    if br.nbits < 32:
-        br_fast_refill(br)
-    symbol = huff_decode(br, dc_table)
-    if symbol < 0:
-        return symbol
-    if symbol:
-        dc_pred[0] += huff_receive_extend(br, symbol)
-        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
-            if dc_out_of_range(br, dc_table, dc_pred):
-                return HUFF_DC_RANGE
-    coef[0] = <int16_t>dc_pred[0]
-    k = 1
-    while k < 64:
-        if br.nbits < 32:
-            br_fast_refill(br)
-        entry = ac_table.skip_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
-        if entry:
-            k += entry >> 8
-            br_skip(br, entry & 255)
-            continue
-        symbol = huff_decode(br, ac_table)
-        if symbol < 0:
-            return symbol
-        size = symbol & 15
-        if size:
-            k += (symbol >> 4) + 1
-            br_skip(br, size)
-        elif (symbol >> 4) == 15:
-            k += 16
-        else:
-            break
-    return 1
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ import os
 
 import numpy as np
 
+from . import _thumbnail
+
 HASH_BITS = 64
 THUMB_SIZE = 32  # the DCT is taken over a THUMB_SIZE x THUMB_SIZE luma thumbnail
 LOW_FREQ = 8  # the hash keeps the LOW_FREQ x LOW_FREQ lowest-frequency coefficients
@@ -48,8 +50,6 @@ def _dct_matrix(size: int) -> np.ndarray:
 
 _DCT_32 = _dct_matrix(THUMB_SIZE)
 _DCT_LOW = np.ascontiguousarray(_DCT_32[:LOW_FREQ])  # only the 8 lowest basis vectors are ever needed
-# Bit weights for the 8x8 block read row by row, most significant first.
-_BIT_WEIGHTS = (np.uint64(1) << np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)).reshape(LOW_FREQ, LOW_FREQ)
 
 
 def phash(image_or_jpeg_bytes) -> int:
@@ -67,10 +67,12 @@ def hash_from_luma(luma: np.ndarray) -> int:
     """Hash an oriented 2-D luma array of any size (float or uint8)."""
     thumb = area_resize(np.asarray(luma, dtype=np.float64), THUMB_SIZE, THUMB_SIZE)
     low = _DCT_LOW @ thumb @ _DCT_LOW.T  # the 8x8 lowest-frequency block of the 2-D DCT-II
-    ac = low.reshape(-1)[1:]
-    bits = low > np.median(ac)
-    bits[0, 0] = False  # DC: brightness, deliberately not part of the hash
-    return int(_BIT_WEIGHTS[bits].sum(dtype=np.uint64))
+    coefficients = low.reshape(-1)  # row by row: (v, u) at 8 * v + u
+    # The median of the 63 AC coefficients: with an odd count, the middle one (what np.median returns).
+    median = np.partition(coefficients[1:], 31)[31]
+    bits = coefficients > median
+    bits[0] = False  # DC: brightness, deliberately not part of the hash
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")  # coefficient 0 is the most significant bit
 
 
 def hamming(hash_a: int, hash_b: int) -> int:
@@ -80,23 +82,17 @@ def hamming(hash_a: int, hash_b: int) -> int:
 
 def area_resize(plane: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """Reduce a 2-D array to out_h x out_w by area averaging: each output pixel is the mean of the input area it
-    covers, pixels cut by an edge weighted by their overlap. Done with running sums along each axis (no matrix
-    products: BLAS threads cost more than the work at these sizes)."""
-    return _area_reduce_axis(_area_reduce_axis(np.asarray(plane, dtype=np.float64), out_h, 0), out_w, 1)
-
-
-def _area_reduce_axis(plane: np.ndarray, out_size: int, axis: int) -> np.ndarray:
-    plane = np.moveaxis(plane, axis, 0)
-    in_size = plane.shape[0]
-    # running[k] = sum of the first k input pixels; the sum up to a fractional edge e is
-    # running[floor(e)] + (e - floor(e)) * pixel[floor(e)].
-    running = np.concatenate([np.zeros((1,) + plane.shape[1:]), np.cumsum(plane, axis=0)])
-    edges = np.arange(out_size + 1) * (in_size / out_size)
-    whole = np.minimum(np.floor(edges).astype(np.intp), in_size - 1)
-    part = (edges - whole)[:, None]
-    sums_to_edge = running[whole] + part * plane[whole]
-    reduced = np.diff(sums_to_edge, axis=0) / (in_size / out_size)
-    return np.moveaxis(reduced, 0, axis)
+    covers, pixels cut by an edge weighted by their overlap. Rows first, then columns; along each axis, with
+    running[k] the sum of the first k input pixels (accumulated in order) and spacing = in_size / out_size,
+    the sum up to edge e = k * spacing is running[floor(e)] + (e - floor(e)) * pixel[floor(e)] (floor(e) at
+    most in_size - 1), and output pixel k is (sum to edge k + 1 - sum to edge k) / spacing, all in float64.
+    Computed by _thumbnail.area_reduce (tests/test_phash.py holds the numpy form of this definition)."""
+    plane = np.asarray(plane, dtype=np.float64)
+    if plane.ndim != 2:
+        raise ValueError(f"plane must be 2-D, got shape {plane.shape}")
+    if plane.strides[0] % plane.itemsize or plane.strides[1] % plane.itemsize:
+        plane = np.ascontiguousarray(plane)
+    return _thumbnail.area_reduce(plane, out_h, out_w)
 
 
 def to_luma(pixels: np.ndarray) -> np.ndarray:
@@ -188,10 +184,10 @@ def _thumbnail_for_hash(data) -> np.ndarray:
         from . import _api
 
         # Damage libjpeg conceals is concealed alike and hashed as Pillow shows it, without a warning per file.
-        pixels, _ = _api.decode_reporting_damage(data, scale=8)
+        pixels, _ = _api.decode_reporting_damage(data, scale=8, orientation=True)
         if pixels.ndim == 3 and pixels.shape[2] == 4:        # CMYK files decode to CMYK; luma needs RGB
             pixels = _api.convert_mode(pixels, "RGB")
-        return to_luma(apply_orientation(pixels, _api.info(data).orientation))
+        return to_luma(pixels)
     # Interim: Pillow's draft() (libjpeg's DCT-scaled decode), grey directly from Y.
     from PIL import Image
 
