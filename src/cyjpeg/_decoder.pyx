@@ -42,7 +42,7 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_start, arith_decode_block, arith_dc_first, arith_dc_refine, arith_decode_ac,
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
-from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE
+from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
@@ -1812,7 +1812,10 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
             for by in range(comp.v if scan.ncomp > 1 else 1):
                 for bx in range(comp.h if scan.ncomp > 1 else 1):
                     if bs == 1:
-                        result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
+                        # 1/8 scale: the DC term, then past the AC symbols (_dcskip; the skip table was made
+                        # by prepare_scan). Damage it reports declines like any other.
+                        result = dc_skip_block(&br, dc_tables[i], ac_tables[i], ac_tables[i].skip_multi,
+                                               &comp.dc_pred, coef)
                     else:
                         memset(coef, 0, sizeof(coef))
                         result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
@@ -2147,7 +2150,8 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
                         # The ring's blocks come zeroed (the converting stage clears each row it is done
                         # with, so this stage, the slower one, does not).
                         if block_size[i] == 1:
-                            result = huff_decode_block_dc(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
+                            result = dc_skip_block(&br, dc_tables[i], ac_tables[i], ac_tables[i].skip_multi,
+                                                   &dc_pred[i], coef)
                         else:
                             result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &dc_pred[i], coef)
                         if result < 0:
