@@ -129,3 +129,34 @@ def test_damage_at_scale_8_is_judged_as_at_full_scale(options):
                 assert damage_report(damaged, 8, strict) == full, (offset, strict)
                 seen.add(full[0])
     assert {"warns", "raises"} <= seen
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("scale", [1, 2, 8])
+def test_luma_plane_is_pillow_draft_l(variant, scale):
+    # The perceptual hash's input: the Y plane of a YCbCr file, chroma read past. libjpeg gives the same
+    # samples for Pillow's draft("L") (out_color_space GRAYSCALE takes Y as decoded).
+    from cyjpeg import _api
+    options = dict(VARIANTS[variant])
+    data = encode(PHOTOS[1], options.pop("mode", "RGB"), **options)
+    image = Image.open(io.BytesIO(data))
+    image.draft("L", (image.width // scale, image.height // scale))
+    assert image.mode == "L"
+    ours, concealed = _api.decode_reporting_damage(data, scale=scale, luma=True)
+    assert concealed == []
+    np.testing.assert_array_equal(ours, np.asarray(image))
+
+
+def test_luma_leaves_rgb_and_cmyk_frames_alone():
+    from cyjpeg import _api
+    rgb = np.asarray(Image.open(PHOTOS[0]).convert("RGB"))[:64, :64]
+    data = cyjpeg.encode(rgb, quality=90)
+    adobe_rgb = Image.new("RGB", (40, 24), (200, 30, 90))
+    buffer = io.BytesIO()
+    adobe_rgb.convert("CMYK").save(buffer, "JPEG", quality=90)
+    for data, channels in ((data, None), (buffer.getvalue(), 4)):
+        ours, _ = _api.decode_reporting_damage(data, luma=True)
+        if channels is None:
+            assert ours.ndim == 2 and ours.shape == rgb.shape[:2]
+        else:
+            np.testing.assert_array_equal(ours, cyjpeg.decode(data))

@@ -397,3 +397,17 @@ def test_whole_corpus_decodes_as_serial():
             else:
                 np.testing.assert_array_equal(threaded, serial, err_msg=path.name)
     assert _decoder._split_scans_decoded() > before[0] and _decoder._pipelined_scans_decoded() > before[1]
+
+
+@pytest.mark.parametrize("scale", [1, 8])
+def test_luma_plane_with_threads(scale):
+    # decode_image(luma=True), the perceptual hash's Y-plane decode: chroma only read past, same Y plane.
+    from cyjpeg._api import decode_reporting_damage
+
+    pixels = synthetic_image(300, 333, seed=20)
+    for data in (bytes(restart_file()), cyjpeg.encode(pixels), cyjpeg.encode(pixels, restart_interval=5)):
+        serial, _ = decode_reporting_damage(data, scale=scale, luma=True)
+        assert serial.ndim == 2
+        for threads in (2, 3):
+            threaded, _ = decode_reporting_damage(data, scale=scale, luma=True, threads=threads)
+            np.testing.assert_array_equal(threaded, serial)

@@ -225,10 +225,11 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
 
 
 def decode_reporting_damage(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_PIXELS,
-                            strict=None, *, threads=1) -> tuple:
+                            strict=None, luma=False, *, threads=1) -> tuple:
     """decode() without the warning: returns (pixels, messages of the damage concealed, [] for none). For
     callers inside cyjpeg that decode many files (hashing, dedup) and keep or drop the messages themselves;
-    thread-safe, unlike filtering warnings."""
+    thread-safe, unlike filtering warnings. luma=True (with mode=None): a YCbCr file gives its Y plane, (H, W),
+    without decoding the chroma (other files decode as usual)."""
     if mode not in DECODE_MODES:
         raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
     if isinstance(scale, bool) or scale not in DECODE_SCALES:
@@ -243,7 +244,7 @@ def decode_reporting_damage(data, mode=None, scale=1, orientation=False, max_pix
     buffer = _as_byte_buffer(data)
     concealed = []
     pixels = _decoder.decode_image(buffer, int(scale), max_pixels, 0 if strict is None else (1 if strict else -1),
-                                   concealed, threads)
+                                   concealed, bool(luma) and mode is None, threads)
     if mode is not None:
         pixels = convert_mode(pixels, mode)
     if orientation:

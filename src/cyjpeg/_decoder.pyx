@@ -187,6 +187,7 @@ ctypedef struct DecoderState:
     uint8_t* out                     # (height, width, ncomp_out) output pixels
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
+    int luma_only                    # output the Y plane alone (YCbCr frames, decode_image(luma=True))
     uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
     char message[MESSAGE_SIZE]
     int warned                       # concealing: `warning` holds the first damage concealed
@@ -634,6 +635,8 @@ cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -
         while (bs < 8 and (frame.hmax * frame.scale_bs) % (comp.h * bs * 2) == 0
                and (frame.vmax * frame.scale_bs) % (comp.v * bs * 2) == 0):
             bs *= 2
+        if st.luma_only and i > 0:
+            bs = 1                  # chroma is decoded (its bits must be read) but never output: DC only
         comp.block_size = bs
         comp.h_ratio = (frame.hmax * frame.scale_bs) // (comp.h * bs)
         comp.v_ratio = (frame.vmax * frame.scale_bs) // (comp.v * bs)
@@ -764,7 +767,7 @@ cdef inline void convert_rows_impl(DecoderState* st, int y_end, int avx2) noexce
         y_end = frame.out_h
     for y in range(st.rows_done, y_end):
         out = st.out + y * st.out_stride
-        if frame.ncomp == 1:
+        if frame.ncomp == 1 or st.luma_only:
             memcpy(out, plane_row(&frame.comp[0], y), frame.out_w)
             continue
         row0 = component_row(st, &frame.comp[0], y)
@@ -1330,15 +1333,17 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 # The entry point (with the GIL around the scans)
 
 def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, int strict=1,
-                 list concealed=None, int threads=1):
+                 list concealed=None, bint luma=False, int threads=1):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
     as Pillow's mode "CMYK"), ceil(W / scale) x ceil(H / scale) for scale 1, 2, 4 or 8.
 
     strict: 1 raises JpegError on any damage; 0 conceals the damage libjpeg conceals (with a warning) but
     raises for data that runs out; -1 conceals that too. When damage was concealed, its message (the one
-    strict=1 raises) is appended to `concealed`. threads: up to this many threads for one image (restart-
-    interval bands, the two-stage pipeline, or the progressive output stage in bands; see decode_split_scan
-    and output_progressive_split); the result does not depend on it."""
+    strict=1 raises) is appended to `concealed`. luma: for a YCbCr frame whose Y component has the largest
+    sampling factors (every common layout), return its Y plane alone, (H, W), with the chroma only read past
+    (the perceptual hash's input); other frames decode as usual. threads: up to this many threads for one
+    image (restart-interval bands, the two-stage pipeline, or the progressive output stage in bands; see
+    decode_split_scan and output_progressive_split); the result does not depend on it."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -1362,17 +1367,19 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         check_supported(st, max_pixels)
         if marker != M_SOS:
             raise JpegError(f"JPEG data is truncated: no scan (SOS) after the headers ({size} bytes)")
-        if frame.lossless:
-            setup_lossless_frame(st, scale)
-        else:
-            setup_frame(st, scale, scan.ncomp)
         if frame.ncomp == 3:
             st.transform = lossless_ycc_transform(meta) if frame.lossless else ycc_transform(st, meta)
         elif frame.ncomp == 4:
             # libjpeg's default_decompress_parms: Adobe transform 0 is CMYK; 2, and any other value (with a
             # warning), YCCK; no Adobe marker, CMYK.
             st.transform = 0 if meta.get("adobe_transform") in (None, 0) else 1
-        if frame.ncomp == 1:
+        st.luma_only = (luma and frame.ncomp == 3 and st.transform == 1 and not frame.lossless
+                        and frame.comp[0].h == frame.hmax and frame.comp[0].v == frame.vmax)
+        if frame.lossless:
+            setup_lossless_frame(st, scale)
+        else:
+            setup_frame(st, scale, scan.ncomp)
+        if frame.ncomp == 1 or st.luma_only:
             out = np.empty((frame.out_h, frame.out_w), dtype=np.uint8)
             out_gray = out
             st.out = &out_gray[0, 0]

@@ -184,7 +184,9 @@ def _thumbnail_for_hash(data) -> np.ndarray:
         from . import _api
 
         # Damage libjpeg conceals is concealed alike and hashed as Pillow shows it, without a warning per file.
-        pixels, _ = _api.decode_reporting_damage(data, scale=8, orientation=True)
+        # luma=True: a YCbCr file gives its Y plane (JFIF's Y is the BT.601 luma of step 1), so the chroma is
+        # only read past, never transformed or converted: what Pillow's draft("L") gives, bit for bit.
+        pixels, _ = _api.decode_reporting_damage(data, scale=8, orientation=True, luma=True)
         if pixels.ndim == 3 and pixels.shape[2] == 4:        # CMYK files decode to CMYK; luma needs RGB
             pixels = _api.convert_mode(pixels, "RGB")
         return to_luma(pixels)
