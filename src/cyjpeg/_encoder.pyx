@@ -52,7 +52,7 @@ cdef extern from "_fdct_avx2.h":
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -69,7 +69,7 @@ cdef enum:
     HEADER_ROOM = 2048   # more than all marker segments before SOS together
     MIN_THREADED_PIXELS = 1 << 18   # below this, starting threads costs more than it saves
     MIN_BAND_MCU_ROWS = 2           # bands cost little: each recomputes one MCU before it (its DC predictions)
-    BANDS_PER_THREAD = 4            # more bands than threads evens out bands of unequal detail
+    BANDS_PER_THREAD = 12           # more bands than threads evens out bands of unequal detail
 
 cdef enum:
     MODE_ENCODE = 0   # entropy-coded bytes with 0xFF stuffing and RST markers, into st.writer
@@ -655,27 +655,33 @@ def band_pool(int threads):
 cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -2:
     """Run `bands` in MODE_COUNT or MODE_SPLIT on a pool of threads; merge what they made into `st`."""
     cdef _Band band
-    cdef int t, i, status, restart_number = 0
+    cdef int t, k, status, restart_number = 0
     jobs = [make_band(st, first, end, mode) for first, end in bands]
-    list(band_pool(threads).map(_Band.run, jobs))
-    for band in jobs:
+    pool = band_pool(threads)
+    pending = [pool.submit(band.run) for band in jobs]
+    # Bands are taken in order as they finish: the caller merges band i while the pool codes the later ones,
+    # so only the last band's merge is left once the coding is done.
+    for i in range(len(jobs)):
+        pending[i].result()
+        band = jobs[i]
         if band.status != 0:
             st.error = band.st.error
+            for later in pending[i + 1:]:
+                later.cancel()
+            wait(pending[i + 1:])
             return -1
-    if mode == MODE_COUNT:
-        for band in jobs:
+        if mode == MODE_COUNT:
             for t in range(2):
-                for i in range(256):
-                    st.dc_freq[t][i] += band.st.dc_freq[t][i]
-                    st.ac_freq[t][i] += band.st.ac_freq[t][i]
-        return 0
-    for i in range(len(jobs)):
-        band = jobs[i]
-        with nogil:
-            status = merge_band(st, band.st, &restart_number)
-        jobs[i] = None     # free each band's output once it is in place
-        if status != 0:
-            return -1
+                for k in range(256):
+                    st.dc_freq[t][k] += band.st.dc_freq[t][k]
+                    st.ac_freq[t][k] += band.st.ac_freq[t][k]
+        else:
+            with nogil:
+                status = merge_band(st, band.st, &restart_number)
+            if status != 0:
+                wait(pending[i + 1:])
+                return -1
+        jobs[i] = None     # free each band's state and output once it is used
     return 0
 
 
