@@ -185,3 +185,19 @@ def test_restart_interval_not_whole_rows():
     with pytest.raises(UnsupportedJpegError, match=r"^lossless JPEG with a restart interval of 50 MCUs, not a whole "
                                                    r"number of MCU rows \(37 MCUs\), is not supported$"):
         cyjpeg.decode(bad)
+
+
+def test_damaged_interval_resumes_at_the_next_restart_marker_as_pillow():
+    # libjpeg conceals a broken restart interval and decodes on from the next RSTn: the rows after it are
+    # intact. Cut six bytes from the end of the first interval.
+    data = encode_lossless(sample_planes(ncomp=1), 1, restart_rows=4)
+    sos = data.find(b"\xff\xda")
+    rst0 = data.find(b"\xff\xd0", sos)
+    damaged = data[:rst0 - 6] + data[rst0:]
+    with pytest.warns(cyjpeg.JpegWarning, match=r"^JPEG data is truncated: marker 0xFFD0 at byte \d+ interrupts"):
+        ours = cyjpeg.decode(damaged)
+    expected = np.asarray(Image.open(io.BytesIO(damaged)))
+    np.testing.assert_array_equal(ours, expected)
+    np.testing.assert_array_equal(ours[4:], cyjpeg.decode(data)[4:])
+    with pytest.raises(JpegError, match=r"interrupts the scan data"):
+        cyjpeg.decode(damaged, strict=True)

@@ -8,6 +8,7 @@ normally kept for frames of a megapixel or more; the tests lower that limit so s
 check through a counter that the split really ran where it should.
 """
 import io
+import signal
 import warnings
 from pathlib import Path
 
@@ -411,3 +412,42 @@ def test_luma_plane_with_threads(scale):
         for threads in (2, 3):
             threaded, _ = decode_reporting_damage(data, scale=scale, luma=True, threads=threads)
             np.testing.assert_array_equal(threaded, serial)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_an_interrupted_wait_never_frees_what_a_worker_still_uses():
+    # A signal handler's exception can cut short the caller's wait for its helper threads; the decode
+    # (or encode) must still not free the state they work on. Before the fix this corrupted the heap.
+    class Stop(Exception):
+        pass
+
+    def stop(*_):
+        raise Stop()
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    with_markers = cyjpeg.encode(pixels, quality=95, restart_interval=4)
+    without = cyjpeg.encode(pixels, quality=95)
+    expected = cyjpeg.decode(with_markers)
+    previous = signal.signal(signal.SIGALRM, stop)
+    interrupted = 0
+    try:
+        for i in range(24):
+            signal.setitimer(signal.ITIMER_REAL, 0.002 + 0.001 * (i % 12))
+            try:
+                if i % 3 == 0:
+                    cyjpeg.decode(with_markers, threads=2)
+                elif i % 3 == 1:
+                    cyjpeg.decode(without, threads=2)
+                else:
+                    cyjpeg.encode(pixels, quality=95, threads=2)
+            except Stop:
+                interrupted += 1
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            scribble = [bytearray(b"\xff" * 300_000) for _ in range(20)]   # reuse what was freed
+            del scribble
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert interrupted > 0
+    np.testing.assert_array_equal(cyjpeg.decode(with_markers, threads=2), expected)

@@ -201,14 +201,16 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     orientation: apply the EXIF orientation (all 8 cases) as PIL.ImageOps.exif_transpose does.
     max_pixels: refuse (JpegError) a frame of more than this many pixels before allocating anything; the
         default is twice Pillow's MAX_IMAGE_PIXELS, where Pillow refuses; None for no limit. Memory used is
-        the output, the unscaled sample planes, and for progressive files 2 bytes per coefficient.
+        the output and a few MCU rows of samples (whole sample planes for non-interleaved sequential and for
+        lossless files), and for progressive files 2 bytes per coefficient.
     strict: what damaged data gives.
         None (default), as Pillow: damage inside the data that libjpeg conceals with a warning (a bad Huffman
         code, scan data cut short by a marker, lost restart markers, an overlong EOB run, a component no
         scan delivered, a DC value out of range...) is concealed the way libjpeg conceals it, and a
         cyjpeg.JpegWarning carries the message strict=True would raise (the first damage found). Data that
         runs out before the image is complete still raises JpegError (Pillow: "image file is truncated").
-        True raises JpegError on any damage (for validating uploads).
+        True raises JpegError on any damage (for validating uploads) that can be seen: an arithmetic-coded
+        scan cut short at a marker cannot be told from a complete one (libjpeg cannot either).
         False also decodes data that runs out, with the blocks it does not reach grey, as Pillow does with
         ImageFile.LOAD_TRUNCATED_IMAGES = True (and warns the same way).
     threads: decode one image on up to this many threads (worth it from about a megapixel); None or 0 for

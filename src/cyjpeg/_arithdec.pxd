@@ -32,7 +32,6 @@ cdef enum:
     ARITH_MAGNITUDE_BINS = 14   # distance from bin Xj to Mj
 
     ARITH_OK = 0
-    ARITH_DC_RANGE = -5         # the DC prediction left every valid range (the value of HUFF_DC_RANGE)
     ARITH_MAGNITUDE = -6        # a magnitude category above 15 (F.2.4.3.1 has 15 X bins)
     ARITH_SPECTRAL = -7         # a zero run past the end of the band (Se)
 
@@ -243,6 +242,12 @@ cdef inline int arith_decode_ac(ArithDecoder* d, uint8_t* ac_stats, uint8_t* fix
     return last + 1
 
 
+cdef inline int wrap_int16(int value) noexcept nogil:
+    # libjpeg-turbo keeps the arithmetic decoder's DC prediction modulo 2**16 (the coefficient is a JCOEF),
+    # silently: a prediction that leaves int16 (only damaged data) wraps, as its coefficient would.
+    return ((value + 32768) & 0xFFFF) - 32768
+
+
 cdef inline int arith_decode_block(ArithDecoder* d, ArithStats* stats, ArithConditioning* cond, int dc_table,
                                    int ac_table, int* dc_context, int* dc_pred, int16_t* coef) noexcept nogil:
     # One block of a sequential scan (F.2.4), into coef (64 entries, natural order, zero on entry).
@@ -252,10 +257,7 @@ cdef inline int arith_decode_block(ArithDecoder* d, ArithStats* stats, ArithCond
                                   &diff)
     if status < 0:
         return status
-    dc_pred[0] += diff
-    # As the Huffman decoder: only hostile data gets near this, and it must not reach integer overflow.
-    if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
-        return ARITH_DC_RANGE
+    dc_pred[0] = wrap_int16(dc_pred[0] + diff)
     coef[0] = <int16_t>dc_pred[0]
     return arith_decode_ac(d, stats.ac[ac_table], &stats.fixed, cond.ac_kx[ac_table], coef, 1, 63, 0)
 
@@ -268,9 +270,7 @@ cdef inline int arith_dc_first(ArithDecoder* d, ArithStats* stats, ArithConditio
                                   &diff)
     if status < 0:
         return status
-    dc_pred[0] += diff
-    if dc_pred[0] > 0x3FFFFFF or dc_pred[0] < -0x3FFFFFF:
-        return ARITH_DC_RANGE
+    dc_pred[0] = wrap_int16(dc_pred[0] + diff)
     block[0] = <int16_t>(<uint32_t>dc_pred[0] << al)
     return ARITH_OK
 

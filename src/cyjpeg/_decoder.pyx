@@ -40,7 +40,7 @@ from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK,
                               prog_ac_first, prog_ac_refine)
 from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arith_conditioning_init,
                                arith_start, arith_decode_block, arith_dc_first, arith_dc_refine, arith_decode_ac,
-                               arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_DC_RANGE, ARITH_MAGNITUDE)
+                               arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
 from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
@@ -1863,20 +1863,26 @@ def run_shared(list jobs, int threads):
     """Run jobs (objects with run()) on the calling thread and threads - 1 workers of the encoder's pool,
     each taking the next job as it finishes one: the caller works instead of waiting, and no job waits
     for a worker to wake up while another sits idle."""
-    from cyjpeg._encoder import band_pool
+    from cyjpeg._encoder import band_pool, join_futures
     pending = iter(jobs)
 
     def work():
         for job in pending:        # a list iterator hands each job out once, under the GIL
             job.run()
 
-    helpers = [band_pool(threads - 1).submit(work) for _ in range(min(threads, len(jobs)) - 1)]
+    helpers = []
     try:
+        pool = band_pool(threads - 1)
+        for _ in range(min(threads, len(jobs)) - 1):
+            helpers.append(pool.submit(work))
         work()
     finally:
-        for helper in helpers:
-            if not helper.cancel():    # one that has not started would find no job left
-                helper.result()
+        # No helper may still run on the bands when the caller frees them, whatever ended this (an error,
+        # an interrupted wait); one that never started finds no job left and is cancelled.
+        join_futures(helpers)
+    for helper in helpers:
+        if not helper.cancelled():
+            helper.result()            # a helper's exception, if any
 
 
 cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads,
@@ -2294,7 +2300,7 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
             return SPLIT_DECLINED
         stage = _PipelineStage.__new__(_PipelineStage)
         stage.pipe = pipe
-        from cyjpeg._encoder import band_pool
+        from cyjpeg._encoder import band_pool, join_futures
         converting = band_pool(threads - 1).submit(stage.run)
         try:
             with nogil:
@@ -2302,8 +2308,11 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
         finally:
             if status != SPLIT_OK:
                 pipeline_stop(pipe)
-            if not converting.cancel():    # not started: every row is converted (or stopped) already
-                converting.result()
+            # Not started: every row is converted (or stopped) already. Running: it must be done before the
+            # ring is freed, even if this wait is interrupted.
+            join_futures([converting])
+        if not converting.cancelled():
+            converting.result()
         if status != SPLIT_OK:
             return SPLIT_DECLINED
     finally:

@@ -4,7 +4,7 @@
 # The MCU walk, scaled IDCT, coefficient buffer, upsampling and colour conversion are the Huffman path's;
 # what differs is the entropy decoder (_arithdec.pxd) and what a restart does: besides the predictions, the
 # statistics are reset and the decoder restarts (T.81 F.1.4.4, G.1.3). There are no EOB runs. After a restart
-# marker is lost, or (strict=False) the data breaks, the blocks up to the next marker keep no data, as there
+# marker is lost, or the data breaks while concealing (strict=None or False), the blocks up to the next marker keep no data, as there
 # is no way to pick up the thread inside an arithmetic-coded interval.
 # Truncation: an arithmetic decoder legitimately reads up to two bytes past the coded data and is fed zeros
 # after the marker that ends it, so only running out of input with no marker at all is an error (libjpeg
@@ -26,10 +26,7 @@ cdef void arith_reset_statistics(ArithStats* stats, Scan* scan, Component** comp
 cdef int arith_message(DecoderState* st, ArithDecoder* d, int result, int comp_id, long long mcu,
                        long long total) noexcept nogil:
     cdef unsigned long long near = <unsigned long long>d.src.pos
-    if result == ARITH_DC_RANGE:
-        snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of range near byte %llu "
-                 "(component %d, MCU %lld)", near, comp_id, mcu)
-    elif result == ARITH_MAGNITUDE:
+    if result == ARITH_MAGNITUDE:
         snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: arithmetic-coded value with a magnitude "
                  "category above 15 near byte %llu (component %d, MCU %lld of %lld)", near, comp_id, mcu, total)
     else:

@@ -178,7 +178,12 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
                                 if must_raise(st, False):
                                     status = STATUS_CORRUPT
                                     break
-                                st.dead = 1
+                                # As libjpeg: the rest of the restart interval is empty, decoding resumes
+                                # at the next marker; without restarts, the rest of the scan.
+                                if ri:
+                                    lost = 1
+                                else:
+                                    st.dead = 1
                                 diff = 0
                         # H.1.2.1: the first row of a scan or restart interval predicts from the left (its
                         # first sample from 2**(P - Pt - 1)); the first column of other rows from above.
@@ -200,7 +205,10 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
                 if must_raise(st, br.marker == 0):
                     status = STATUS_CORRUPT
                     break
-                st.dead = 1
+                if ri:
+                    lost = 1
+                else:
+                    st.dead = 1
             mcu += 1
         if status != STATUS_OK:
             break

@@ -52,7 +52,7 @@ cdef extern from "_fdct_avx2.h":
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -645,11 +645,29 @@ def band_pool(int threads):
     global _pool, _pool_size
     with _pool_lock:
         if _pool_size < threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
+            # The smaller pool is dropped, not shut down: a concurrent call may still be about to submit to
+            # it. Its threads finish what was queued and exit once it is collected.
             _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cyjpeg-band")
             _pool_size = threads
         return _pool
+
+
+def join_futures(futures):
+    """Wait until every future has finished or been cancelled, even if the wait is interrupted (Ctrl-C, an
+    exception raised by a signal handler): the jobs use C memory that the caller frees next. An interruption
+    is raised again once nothing runs any more."""
+    interrupted = None
+    for future in futures:
+        while True:
+            try:
+                if not future.cancel():
+                    future.exception()         # waits; the job's own exception is for the caller to fetch
+                break
+            except BaseException as error:     # the wait was interrupted: wait again
+                if interrupted is None:
+                    interrupted = error
+    if interrupted is not None:
+        raise interrupted
 
 
 cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -2:
@@ -657,32 +675,35 @@ cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -
     cdef _Band band
     cdef int t, k, status, restart_number = 0
     jobs = [make_band(st, first, end, mode) for first, end in bands]
-    pool = band_pool(threads)
-    pending = [pool.submit(band.run) for band in jobs]
-    # Bands are taken in order as they finish: the caller merges band i while the pool codes the later ones,
-    # so only the last band's merge is left once the coding is done.
-    for i in range(len(jobs)):
-        pending[i].result()
-        band = jobs[i]
-        if band.status != 0:
-            st.error = band.st.error
-            for later in pending[i + 1:]:
-                later.cancel()
-            wait(pending[i + 1:])
-            return -1
-        if mode == MODE_COUNT:
-            for t in range(2):
-                for k in range(256):
-                    st.dc_freq[t][k] += band.st.dc_freq[t][k]
-                    st.ac_freq[t][k] += band.st.ac_freq[t][k]
-        else:
-            with nogil:
-                status = merge_band(st, band.st, &restart_number)
-            if status != 0:
-                wait(pending[i + 1:])
+    pending = []
+    try:
+        pool = band_pool(threads)
+        for band in jobs:
+            pending.append(pool.submit(band.run))
+        # Bands are taken in order as they finish: the caller merges band i while the pool codes the later
+        # ones, so only the last band's merge is left once the coding is done.
+        for i in range(len(jobs)):
+            pending[i].result()
+            band = jobs[i]
+            if band.status != 0:
+                st.error = band.st.error
                 return -1
-        jobs[i] = None     # free each band's state and output once it is used
-    return 0
+            if mode == MODE_COUNT:
+                for t in range(2):
+                    for k in range(256):
+                        st.dc_freq[t][k] += band.st.dc_freq[t][k]
+                        st.ac_freq[t][k] += band.st.ac_freq[t][k]
+            else:
+                with nogil:
+                    status = merge_band(st, band.st, &restart_number)
+                if status != 0:
+                    return -1
+            jobs[i] = None     # free each band's state and output once it is used
+        return 0
+    finally:
+        # Whatever ends this early (an error, an interrupted wait), no band may still be running when the
+        # caller frees the state they read.
+        join_futures(pending)
 
 
 cdef int encode_threaded(EncoderState* st, const uint16_t* qtables, bint optimize, list bands,

@@ -24,11 +24,16 @@ def decode_options(selector):
         "mode": (None, "RGB", "L", None)[(selector >> 3) & 3],
         "orientation": bool(selector & 32),
         "max_pixels": FUZZ_MAX_PIXELS,
+        # bit 7: two threads (restart bands or the pipeline; the split threshold is lowered in main()).
+        "threads": 2 if selector & 128 else 1,
+        # mode bits 11: the Y-plane-only decode the perceptual hash uses.
+        "luma": (selector >> 3) & 3 == 3,
     }
 
 
 def test_one_input(data):
     import cyjpeg
+    from cyjpeg._api import decode_reporting_damage   # decode() without the warning, plus luma=
 
     if not data:
         return
@@ -37,7 +42,7 @@ def test_one_input(data):
     except cyjpeg.JpegError:
         pass
     try:
-        pixels = cyjpeg.decode(data[1:], **decode_options(data[0]))
+        pixels, _ = decode_reporting_damage(data[1:], **decode_options(data[0]))
     except cyjpeg.JpegError:
         return
     assert pixels.dtype.name == "uint8" and pixels.ndim in (2, 3)
@@ -77,6 +82,9 @@ def main():
     import warnings
 
     warnings.simplefilter("ignore", cyjpeg.JpegWarning)   # concealed damage is an outcome, not a finding
+    from cyjpeg import _decoder
+
+    _decoder._set_split_min_pixels(0)      # split even the fuzzer's small frames when threads=2
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
 
