@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 
-from cyjpeg._bitreader cimport (BitReader, br_init, br_find_marker, br_overrun, br_reset_bits)
+from cyjpeg._bitreader cimport (BitReader, br_byte_position, br_init, br_find_marker, br_overrun, br_reset_bits)
 from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
@@ -86,7 +86,6 @@ cdef enum:
     MESSAGE_SIZE = 320
     STATUS_OK = 0
     STATUS_CORRUPT = 1
-    STATUS_UNSUPPORTED = 2
     STATUS_NO_MEMORY = 3
 
 # How a component's plane becomes full-resolution rows (chosen as libjpeg-turbo's jinit_upsampler does).
@@ -790,14 +789,6 @@ cdef inline void convert_rows_impl(DecoderState* st, int y_end, int avx2) noexce
 # ----------------------------------------------------------------------------------------------------------
 # The scans (no GIL)
 
-cdef inline size_t bit_position(BitReader* br) noexcept nogil:
-    # Approximate byte offset of the next unread bit (stuffed bytes make it approximate), for messages.
-    cdef int real_bytes = (br.nbits - br.pad_bits) >> 3
-    if real_bytes < 0:
-        real_bytes = 0
-    return br.pos - <size_t>real_bytes if br.pos >= <size_t>real_bytes else 0
-
-
 cdef int restart(DecoderState* st, BitReader* br, int* expected_rst, int* lost_interval,
                  long long mcu, long long total) noexcept nogil:
     # T.81 F.1.2.3 / E.2.4: after every restart interval the encoder pads to a byte and writes RSTn, n counting
@@ -873,11 +864,11 @@ cdef int entropy_message(DecoderState* st, BitReader* br, int result, int comp_i
     if result == HUFF_DC_RANGE:
         snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: DC coefficient out of "
                  "range near byte %llu (component %d, MCU %lld)",
-                 <unsigned long long>bit_position(br), comp_id, mcu)
+                 <unsigned long long>br_byte_position(br), comp_id, mcu)
     else:
         snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: invalid Huffman code near "
                  "byte %llu (component %d, MCU %lld of %lld)",
-                 <unsigned long long>bit_position(br), comp_id, mcu, total)
+                 <unsigned long long>br_byte_position(br), comp_id, mcu, total)
     return STATUS_CORRUPT
 
 

@@ -171,7 +171,7 @@ cdef int decode_lossless_scan(DecoderState* st, Scan* scan, const uint8_t* data,
                                 if result == LOSSLESS_BAD_CATEGORY:
                                     snprintf(st.message, MESSAGE_SIZE, "JPEG data is corrupt: lossless "
                                              "difference category above 16 near byte %llu (component %d, "
-                                             "MCU %lld of %lld)", <unsigned long long>bit_position(&br),
+                                             "MCU %lld of %lld)", <unsigned long long>br_byte_position(&br),
                                              comps[i].id, mcu, total)
                                 else:
                                     entropy_message(st, &br, result, comps[i].id, mcu, total)
