@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from . import _api
+from .errors import UnsupportedJpegError
 from .phash import LUMA_WEIGHTS, is_jpeg
 
 DEFAULT_QUALITY = 80
@@ -188,9 +189,24 @@ def _write_new_file(path, data):
 # --- seams ----------------------------------------------------------------------------------------------------
 def _read_upload(data):
     """Pixels as stored (uint8 (H, W) or (H, W, 3), not rotated: the EXIF orientation travels in the EXIF) and
-    the metadata to carry over: {"icc_profile", "exif"}. Pillow reads every format here for now; JPEGs move to
-    cyjpeg.decode + cyjpeg.info(...).icc_profile/.exif when issue 3 lands."""
-    from PIL import Image
+    the metadata to carry over: {"icc_profile", "exif"}. JPEGs are read by cyjpeg (decode, damage concealed as
+    Pillow conceals it; info for ICC and EXIF), so a store of JPEG uploads needs no Pillow; other formats, and
+    JPEGs using a coding process cyjpeg does not decode, by Pillow (pip install "cyjpeg[image]")."""
+    if is_jpeg(data):
+        try:
+            pixels, _ = _api.decode_reporting_damage(data)
+        except UnsupportedJpegError:
+            pass
+        else:
+            if pixels.ndim == 3 and pixels.shape[2] == 4:            # CMYK: RGB as Pillow's convert() gives
+                pixels = _api.convert_mode(pixels, "RGB")
+            meta = _api.info(data)
+            return np.ascontiguousarray(pixels), {"icc_profile": meta.icc_profile, "exif": meta.exif,
+                                                  "source_mode": meta.mode}
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise ImportError('reading this format needs Pillow: pip install "cyjpeg[image]"') from error
 
     with Image.open(io.BytesIO(data)) as image:
         image.load()
