@@ -196,3 +196,24 @@ def test_find_duplicates_groups_copies_of_one_photo(tmp_path):
     assert kinds["p0.png"] == "same-bytes"
     assert kinds["p1.png"] == "same-pixels"
     assert kinds["p2-q70.jpg"] == "near" and kinds["p2-small.jpg"] == "near"
+
+
+@pytest.mark.parametrize("quality", [20, 75, 95])
+def test_luma_table_and_upright_size_read_as_pillow_reads_them(quality):
+    # dedup ranks copies by the luma table and the displayed size, read from the JPEG header by cyjpeg; Pillow
+    # (its `quantization` and size with the EXIF orientation) is the oracle.
+    from PIL import Image
+
+    from cyjpeg import dedup
+
+    rng = np.random.default_rng(quality)
+    pixels = rng.integers(0, 256, (40, 64, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6                                  # turned a quarter: displayed 40 wide, 64 high
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality, exif=exif.tobytes())
+    data = b"\xff\xd8" + b"\x00\x17" + buffer.getvalue()[2:]   # garbage between segments, skipped by libjpeg
+    image = Image.open(io.BytesIO(buffer.getvalue()))
+    np.testing.assert_array_equal(dedup._jpeg_luma_table(data), np.asarray(image.quantization[0], dtype=np.float64))
+    assert dedup._upright_size(buffer.getvalue()) == (40, 64)
+    assert dedup.estimate_quality(buffer.getvalue()) == quality

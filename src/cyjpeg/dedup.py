@@ -65,11 +65,17 @@ def pixel_digest(path) -> str:
 
 def _upright_size(data):
     """(width, height) as displayed: swapped for the EXIF orientations that turn the picture a quarter."""
-    from PIL import Image
+    if is_jpeg(data):
+        from ._api import info
 
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        orientation = image.getexif().get(0x0112, 1)
+        meta = info(data)
+        width, height, orientation = meta.width, meta.height, meta.orientation
+    else:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            orientation = image.getexif().get(0x0112, 1)
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
@@ -89,20 +95,50 @@ def estimate_quality(data) -> int:
 
 
 def _jpeg_luma_table(data):
-    """Table 0 of the file, in natural order. Seam: Pillow reads it until cyjpeg.info() reports tables."""
-    from PIL import Image
+    """Quantization table 0 of a JPEG in natural order (the last DQT defining it before the first scan, as
+    Pillow's `quantization` reports it), or None. T.81 B.2.4.1: Pq/Tq, then 64 entries of 8 or 16 bits in
+    zigzag order."""
+    from ._tables import ZIGZAG
 
-    with Image.open(io.BytesIO(data)) as image:
-        tables = getattr(image, "quantization", None) or {}
-    if 0 not in tables:
-        return None
-    # Pillow returns the tables in natural (row-major) order since 8.3.
-    return np.asarray(tables[0], dtype=np.float64)
+    data = bytes(data)
+    table, pos = None, 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:                  # garbage between segments: skipped, as libjpeg's next_marker does
+            pos += 1
+            continue
+        marker = data[pos + 1]
+        if marker == 0xFF or marker == 0x00:   # fill byte, or a stuffed zero in the garbage
+            pos += 1
+            continue
+        if marker == 0xDA or marker == 0xD9:   # SOS or EOI: the tables of the first scan are known
+            break
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            break
+        if marker == 0xDB:
+            at = pos + 4
+            while at < end:
+                precision, table_id = data[at] >> 4, data[at] & 15
+                size = 128 if precision else 64
+                if at + 1 + size > end:
+                    break
+                raw = np.frombuffer(data[at + 1:at + 1 + size], dtype=">u2" if precision else np.uint8)
+                if table_id == 0:
+                    table = np.empty(64, dtype=np.float64)
+                    table[list(ZIGZAG)] = raw
+                at += 1 + size
+        pos = end
+    return table
+
+
+def _decoder_header(data):
+    from ._decoder import read_header
+
+    return read_header(data)
 
 
 def _decode_upright(path) -> np.ndarray:
-    from PIL import Image, ImageOps
-
     with open(path, "rb") as handle:
         data = handle.read()
     if is_jpeg(data):
@@ -114,11 +150,11 @@ def _decode_upright(path) -> np.ndarray:
             pixels, _ = decode_reporting_damage(data, mode=None)
             if pixels.ndim == 3 and pixels.shape[2] == 4:    # CMYK: as RGB, the way Pillow converts it
                 pixels = convert_mode(pixels, "RGB")
-            with Image.open(io.BytesIO(data)) as image:
-                orientation = image.getexif().get(0x0112, 1)
-            return apply_orientation(pixels, orientation)
+            return apply_orientation(pixels, _decoder_header(data)["orientation"])
         except ValueError:
-            pass  # a JPEG cyjpeg cannot decode yet (e.g. progressive before issue 3): Pillow below
+            pass  # a JPEG cyjpeg does not decode (e.g. 12-bit): Pillow below
+    from PIL import Image, ImageOps
+
     with Image.open(io.BytesIO(data)) as image:
         upright = ImageOps.exif_transpose(image)
         return np.asarray(upright.convert("RGB") if upright.mode not in ("L", "RGB") else upright)
