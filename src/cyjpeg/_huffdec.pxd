@@ -155,11 +155,10 @@ cdef inline int dc_out_of_range(BitReader* br, const HuffTable* dc_table, int* d
     return 0
 
 
-cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
-                                  int* dc_pred, int16_t* coef) noexcept nogil:
-    # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
-    # Returns 1 + the zigzag index of the last coefficient written (1 means "DC only"), or a status < 0.
-    cdef int symbol, k, run, size, entry, last = 0
+cdef inline int huff_decode_dc(BitReader* br, const HuffTable* dc_table, int* dc_pred) noexcept nogil:
+    # T.81 F.2.2.1: the DC difference added to the prediction; HUFF_OK or a status < 0. A prediction that
+    # leaves int16 (damaged data) is refused or wrapped by dc_out_of_range.
+    cdef int symbol
     if br.nbits < 32:
         br_fast_refill(br)
     symbol = huff_decode(br, dc_table)
@@ -170,6 +169,17 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         if dc_pred[0] > 32767 or dc_pred[0] < -32768:
             if dc_out_of_range(br, dc_table, dc_pred):
                 return HUFF_DC_RANGE
+    return HUFF_OK
+
+
+cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
+                                  int* dc_pred, int16_t* coef) noexcept nogil:
+    # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
+    # Returns 1 + the zigzag index of the last coefficient written (1 means "DC only"), or a status < 0.
+    cdef int symbol, k, run, size, entry, last = 0
+    symbol = huff_decode_dc(br, dc_table, dc_pred)
+    if symbol < 0:
+        return symbol
     coef[0] = <int16_t>dc_pred[0]
     # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols.
     k = 1
@@ -220,17 +230,9 @@ cdef inline int huff_get_bit(BitReader* br) noexcept nogil:
 cdef inline int prog_dc_first(BitReader* br, const HuffTable* dc_table, int* dc_pred, int16_t* block,
                               int al) noexcept nogil:
     # G.1.2.1: the DC difference as in a sequential scan, stored shifted left by Al.
-    cdef int symbol
-    if br.nbits < 32:
-        br_fast_refill(br)
-    symbol = huff_decode(br, dc_table)
+    cdef int symbol = huff_decode_dc(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
-    if symbol:
-        dc_pred[0] += huff_receive_extend(br, symbol)
-        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
-            if dc_out_of_range(br, dc_table, dc_pred):
-                return HUFF_DC_RANGE
     block[0] = <int16_t>(<uint32_t>dc_pred[0] << al)
     return HUFF_OK
 
