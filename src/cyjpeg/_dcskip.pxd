@@ -27,8 +27,8 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
-from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_receive_extend, LOOKAHEAD_BITS, HUFF_OK,
-                              HUFF_DC_RANGE)
+from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc, huff_receive_extend, LOOKAHEAD_BITS,
+                              HUFF_OK)
 from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
@@ -128,32 +128,17 @@ cdef inline int skip_one_symbol(BitReader* br, const HuffTable* ac_table, int* k
     return HUFF_OK
 
 
-cdef inline int decode_dc(BitReader* br, const HuffTable* dc_table, int* dc_pred, int16_t* coef) noexcept nogil:
-    # The DC difference (T.81 F.2.2.1) into dc_pred and coef[0]; HUFF_OK or a status < 0. Only damaged data
-    # leaves int16: the caller then undoes the MCU and lets huff_decode_block conceal or refuse it, as at
-    # full scale.
-    cdef int symbol
-    if br.nbits < 32:
-        br_fast_refill(br)
-    symbol = huff_decode(br, dc_table)
-    if symbol < 0:
-        return symbol
-    if symbol:
-        dc_pred[0] += huff_receive_extend(br, symbol)
-        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
-            return HUFF_DC_RANGE
-    coef[0] = <int16_t>dc_pred[0]
-    return HUFF_OK
-
-
 cdef inline int dc_skip_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                               const uint16_t* skip, int* dc_pred, int16_t* coef) noexcept nogil:
     # The DC difference into dc_pred and coef[0], then past the block's AC symbols. Reads exactly the bits
     # huff_decode_block reads for the same block. Returns 1 (DC only) or a status < 0.
     cdef int symbol, k, entry, lookup
-    symbol = decode_dc(br, dc_table, dc_pred, coef)
+    # A damaged DC (a bad code, a prediction leaving int16) fails or is noted in br.concealed: either way the
+    # caller undoes the MCU and decodes it on the general path.
+    symbol = huff_decode_dc(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
+    coef[0] = <int16_t>dc_pred[0]
     k = 1                                 # the next zigzag position (T.81 F.2.2.2, Figure F.13)
     while True:
         # A refill leaves at least 56 bits and an entry takes at most 27: two lookups per refill.
@@ -218,9 +203,12 @@ cdef inline int decode_block_refill2(BitReader* br, const HuffTable* dc_table, c
     # huff_decode_block (same bits read, same coefficients written, same result) for the blocks that are
     # decoded in full at 1/8 scale (subsampled chroma), with skip_refill and two AC symbols per refill.
     cdef int symbol, k, run, size, entry, last = 0, step
-    symbol = decode_dc(br, dc_table, dc_pred, coef)
+    # A damaged DC (a bad code, a prediction leaving int16) fails or is noted in br.concealed: either way the
+    # caller undoes the MCU and decodes it on the general path.
+    symbol = huff_decode_dc(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
+    coef[0] = <int16_t>dc_pred[0]
     k = 1
     while True:
         # At least 56 bits: a symbol takes at most 16 + 15, so the second one refills first if it is long.

@@ -828,27 +828,19 @@ def _has_avx2_twin():
 
 # ---- Kernel access for tests (tests/test_kernels_encoder.py); not part of the public API. ----
 
-def _forward_dct(samples):
-    """islow forward DCT of an 8x8 uint8 block: int16 (8, 8), natural order, scaled by 8 like libjpeg's."""
+def _forward_dct(samples, portable=False):
+    """islow forward DCT of an 8x8 uint8 block: int16 (8, 8), natural order, scaled by 8 like libjpeg's;
+    portable=True goes through the portable loops instead of the SSE2 passes (tests compare the two)."""
     cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
     if block.shape[0] != 8 or block.shape[1] != 8:
         raise ValueError("samples must be 8x8")
     cdef int16_t work[128]
     result = np.empty((8, 8), dtype=np.int16)
     cdef int16_t[:, ::1] out = result
-    fdct_islow(&block[0, 0], 8, work, &out[0, 0])
-    return result
-
-
-def _forward_dct_portable(samples):
-    """As _forward_dct, through the portable loops instead of the SSE2 passes (tests compare the two)."""
-    cdef const uint8_t[:, ::1] block = np.ascontiguousarray(samples, dtype=np.uint8)
-    if block.shape[0] != 8 or block.shape[1] != 8:
-        raise ValueError("samples must be 8x8")
-    cdef int16_t work[128]
-    result = np.empty((8, 8), dtype=np.int16)
-    cdef int16_t[:, ::1] out = result
-    fdct_islow_lanes(&block[0, 0], 8, work, &out[0, 0])
+    if portable:
+        fdct_islow_lanes(&block[0, 0], 8, work, &out[0, 0])
+    else:
+        fdct_islow(&block[0, 0], 8, work, &out[0, 0])
     return result
 
 
