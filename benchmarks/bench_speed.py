@@ -165,7 +165,8 @@ def speed_table(set_name, photos, table, rounds, threads):
             f"decode {rate[name, 'decode', '2 threads'] / rate[name, 'decode', '1 thread']:.2f}x"
             for name in table))
         # Each codec's 2-thread run next to the machine reference taken just before it (the warm-up run's
-        # reference is dropped): the rounds where the reference reached 1.9x are what a quiet machine shows.
+        # reference is dropped): the rounds where the reference reached 1.8x are what a quiet machine shows
+        # (SHA-256 itself tops out near 1.9x here: 6 MiB per thread, with thread start-up in the time).
         ratios = {key: [one / two for one, two in zip(per_round[key + ("1 thread",)], per_round[key + ("2 threads",)])]
                   for key in adjacent}
         machine = [value for key in adjacent for value in adjacent[key][1:]]
@@ -173,10 +174,10 @@ def speed_table(set_name, photos, table, rounds, threads):
               f"{statistics.median(machine):.2f}x (median; {min(machine):.2f}..{max(machine):.2f}x)")
         cells = []
         for key in adjacent:
-            quiet = [ratio for ratio, reference in zip(ratios[key], adjacent[key][1:]) if reference >= 1.9]
+            quiet = [ratio for ratio, reference in zip(ratios[key], adjacent[key][1:]) if reference >= 1.8]
             cells.append(f"{key[0]} {key[1]} " + (f"{statistics.median(quiet):.2f}x ({len(quiet)} rounds)"
                                                   if quiet else "- (0 rounds)"))
-        print("Scaling in the rounds where that reference reached 1.9x: " + ", ".join(cells))
+        print("Scaling in the rounds where that reference reached 1.8x: " + ", ".join(cells))
 
 
 def split_image_table(photo, rounds):

@@ -786,6 +786,20 @@ cdef inline void convert_rows_impl(DecoderState* st, int y_end, int avx2) noexce
         st.rows_done = y_end
 
 
+cdef inline int rows_complete(Frame* frame, int gray_row_height, int my, int last_row, int y_end) noexcept nogil:
+    # The output rows that can be converted once MCU row `my` is decoded. One component: all of them
+    # (gray_row_height per MCU row). Upsampled chroma: all but the last vmax, whose fancy upsampling reads the
+    # next MCU row as context. At the last MCU row (of the image or of a band), every row up to y_end.
+    cdef int ready
+    if frame.ncomp == 1:
+        ready = (my + 1) * gray_row_height
+    else:
+        ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
+    if my == last_row or ready > y_end:
+        return y_end
+    return ready
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The scans (no GIL)
 
@@ -955,7 +969,7 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
     cdef BitReader br
     cdef BitReader zero_bits       # a reader that only yields zeros, for the first MCU of a lost interval
     cdef int16_t coef[64]
-    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready, bs
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, bs
     cdef int ri = st.restart_interval, left_in_interval
     cdef long long mcu = 0, total
     cdef bint covers_frame = scan.ncomp == frame.ncomp
@@ -1055,14 +1069,7 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                     st.dead = 1
             mcu += 1
         if covers_frame:
-            # Rows whose samples (and the one row of context below that fancy upsampling reads) are complete.
-            if frame.ncomp == 1:
-                ready = (my + 1) * comps[0].block_size
-            else:
-                ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
-            if my == mcus_h - 1:
-                ready = frame.out_h
-            convert_rows_impl(st, ready, avx2)
+            convert_rows_impl(st, rows_complete(frame, comps[0].block_size, my, mcus_h - 1, frame.out_h), avx2)
     # Leave pos at the marker that ends the scan (skipping padding and any garbage before it).
     if not br.stopped:
         br_find_marker(&br)
@@ -1282,7 +1289,7 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
     # by the final coefficient state, or below the last MCU row a damaged last scan reached, the one before it.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int ci, bx, by, k, bs, my, ready, smoothing, no_ac_coded
+    cdef int ci, bx, by, k, bs, my, smoothing, no_ac_coded
     cdef int16_t* block
     cdef int16_t ac_bits
     cdef signed char latch[2 * MAX_COMPONENTS * 10]
@@ -1312,11 +1319,7 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
                         ac_bits |= block[k]
                     idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
                                 comp.stride)
-        if frame.ncomp == 1:
-            ready = (my + 1) * frame.comp[0].v * frame.comp[0].block_size
-        else:
-            ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
-        convert_rows(st, ready)
+        convert_rows(st, rows_complete(frame, frame.comp[0].v * frame.comp[0].block_size, my, -1, frame.out_h))
     convert_rows(st, frame.out_h)
 
 
@@ -1767,7 +1770,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     cdef int vertical_context[MAX_COMPONENTS]   # upsampled vertically: reads one sample row of the next MCU row
     cdef BitReader br
     cdef int16_t coef[64]
-    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, bs, ready, row_height, context = 0
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, bs, row_height, context = 0
     cdef int ri = shared.restart_interval, left_in_interval = 0
     cdef int decode_first_row, decode_end_row, y_end
     cdef long long mcu, mcu_end
@@ -1830,14 +1833,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
             return SPLIT_DECLINED      # (concealed: a bad code or DC value the lenient tables papered over)
         mcu += 1
         if mx == mcus_w - 1 and my >= band.first_row:
-            # As the serial scan: rows whose samples, and the row of context below, are complete.
-            if frame.ncomp == 1:
-                ready = (my + 1) * row_height
-            else:
-                ready = (my + 1) * row_height - frame.vmax
-            if my == decode_end_row - 1 or ready > y_end:
-                ready = y_end
-            convert_rows_impl(st, ready, avx2)
+            convert_rows_impl(st, rows_complete(frame, row_height, my, decode_end_row - 1, y_end), avx2)
     return SPLIT_OK
 
 
@@ -2229,7 +2225,7 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
     cdef const int16_t* coef = row_coef
     cdef const uint8_t* dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
     cdef uint8_t* dest
-    cdef int i, bx, by, mx, bs, ready
+    cdef int i, bx, by, mx, bs
     for mx in range(pipe.mcus_w):
         for i in range(scan.ncomp):
             comp = &frame.comp[scan.comp_index[i]]
@@ -2244,14 +2240,8 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
                     coef += 64
                     dc_only += 1
     memset(row_coef, 0, pipe.blocks_per_row * 64 * sizeof(int16_t))   # ready for the row PIPE_RING_ROWS on
-    # As the serial scan: rows whose samples, and the row of context below, are complete.
-    if frame.ncomp == 1:
-        ready = (my + 1) * frame.comp[scan.comp_index[0]].block_size
-    else:
-        ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
-    if my == pipe.mcus_h - 1:
-        ready = frame.out_h
-    convert_rows_impl(st, ready, avx2)
+    convert_rows_impl(st, rows_complete(frame, frame.comp[scan.comp_index[0]].block_size, my, pipe.mcus_h - 1,
+                                        frame.out_h), avx2)
 
 
 cdef class _PipelineStage:
@@ -2345,7 +2335,7 @@ cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     cdef Frame* frame = &st.frame
     cdef Component* comp
     cdef int vertical_context[MAX_COMPONENTS]
-    cdef int ci, bx, by, k, bs, my, ready, row_height, context = 0, first_row, end_row, y_end
+    cdef int ci, bx, by, k, bs, my, row_height, context = 0, first_row, end_row, y_end
     cdef int16_t* block
     cdef int16_t ac_bits
     for ci in range(frame.ncomp):
@@ -2378,13 +2368,7 @@ cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) no
                     idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
                                 comp.stride)
         if my >= band.first_row:
-            if frame.ncomp == 1:
-                ready = (my + 1) * row_height
-            else:
-                ready = (my + 1) * row_height - frame.vmax
-            if my == end_row - 1 or ready > y_end:
-                ready = y_end
-            convert_rows_impl(st, ready, avx2)
+            convert_rows_impl(st, rows_complete(frame, row_height, my, end_row - 1, y_end), avx2)
     return SPLIT_OK
 
 

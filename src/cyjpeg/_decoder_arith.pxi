@@ -48,7 +48,7 @@ cdef int decode_arith_scan(DecoderState* st, Scan* scan, const uint8_t* data, si
     cdef ArithDecoder dec
     cdef int16_t coef[64]
     cdef int16_t* block
-    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, ready, bs
+    cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, bs
     cdef int ri = st.restart_interval, left_in_interval, block_x, block_y
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
     cdef bint progressive = frame.progressive
@@ -147,14 +147,7 @@ cdef int decode_arith_scan(DecoderState* st, Scan* scan, const uint8_t* data, si
                 st.dead = 1
             mcu += 1
         if covers_frame:
-            # As the Huffman sequential loop: convert the rows whose samples (and context row) are complete.
-            if frame.ncomp == 1:
-                ready = (my + 1) * comps[0].block_size
-            else:
-                ready = (my + 1) * frame.scale_bs * frame.vmax - frame.vmax
-            if my == mcus_h - 1:
-                ready = frame.out_h
-            convert_rows_impl(st, ready, 0)
+            convert_rows_impl(st, rows_complete(frame, comps[0].block_size, my, mcus_h - 1, frame.out_h), 0)
     if not dec.src.stopped:
         br_find_marker(&dec.src)
     pos_io[0] = dec.src.marker_pos
