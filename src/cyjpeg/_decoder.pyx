@@ -701,6 +701,12 @@ cdef void free_state(DecoderState* st) noexcept:
 # ----------------------------------------------------------------------------------------------------------
 # Rows out: upsampling and colour conversion (no GIL)
 
+cdef inline bint needs_context(const Component* comp) noexcept nogil:
+    # Fancy upsampling down the rows (libjpeg's h2v2 and h1v2 filters) reads a sample row of context above and
+    # below each row: a band of MCU rows must decode the MCU rows on either side of it for this component.
+    return comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY
+
+
 cdef inline uint8_t* plane_row(Component* comp, int row) noexcept nogil:
     # Sample row `row` of a component's plane; the plane may be a ring of whole MCU rows (plane_rows divides
     # the MCU row height evenly), in which case rows wrap.
@@ -715,7 +721,7 @@ cdef inline const uint8_t* component_row(DecoderState* st, Component* comp, int 
     if comp.upsample == UPSAMPLE_H2V1_FANCY:
         upsample_h2v1_fancy(plane_row(comp, y), comp.sample_w, comp.row_buffer)
         return comp.row_buffer
-    if comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY:
+    if needs_context(comp):
         # The nearer source row and, for the upper row of each pair, the one above, else the one below;
         # at the top and bottom edges the edge row stands in for the missing one.
         src_y = y >> 1
@@ -1704,6 +1710,17 @@ cdef int find_restart_intervals(const uint8_t* data, size_t size, size_t pos, si
     return SPLIT_DECLINED           # the data ends inside the scan: truncated, for the serial scan to report
 
 
+cdef inline int band_span(SplitBand* band, int context, int mcus_h, int row_height, int out_h,
+                          int* first_row, int* end_row) noexcept nogil:
+    # The MCU rows a band decodes: its own and, with vertical context, one on either side within the image.
+    # Returns the output row the band's conversion ends at (the last output row for the bottom band).
+    first_row[0] = band.first_row - context if band.first_row > 0 else 0
+    end_row[0] = band.end_row + context if band.end_row + context <= mcus_h else mcus_h
+    if band.end_row == mcus_h or band.end_row * row_height > out_h:
+        return out_h
+    return band.end_row * row_height
+
+
 cdef void decode_band(SplitBand* band) noexcept nogil:
     # One band on a worker thread: a private copy of the state with its own ring planes and row buffers.
     cdef DecoderState* st = <DecoderState*>malloc(sizeof(DecoderState))
@@ -1782,17 +1799,13 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
         dc_tables[i] = &shared.dc_tables[comp.dc_table]
         ac_tables[i] = &shared.ac_tables[comp.ac_table]
         quants[i] = &shared.quant[comp.quant_id][0]
-        vertical_context[i] = comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY
+        vertical_context[i] = needs_context(comp)
         if vertical_context[i]:
             context = 1
     if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
         return SPLIT_DECLINED
     row_height = comps[0].block_size if frame.ncomp == 1 else frame.scale_bs * frame.vmax
-    decode_first_row = band.first_row - context if band.first_row > 0 else 0
-    decode_end_row = band.end_row + context if band.end_row + context <= mcus_h else mcus_h
-    y_end = band.end_row * row_height
-    if band.end_row == mcus_h or y_end > frame.out_h:
-        y_end = frame.out_h
+    y_end = band_span(band, context, mcus_h, row_height, frame.out_h, &decode_first_row, &decode_end_row)
     st.rows_done = band.first_row * row_height
     mcu = (<long long>decode_first_row * mcus_w) // ri * ri
     mcu_end = <long long>decode_end_row * mcus_w
@@ -1950,7 +1963,7 @@ cdef int decode_bands(DecoderState* st, Scan* scan, const uint8_t* data, size_t 
     cdef _DecodeBand job
     for i in range(scan.ncomp):
         comps[i] = &frame.comp[scan.comp_index[i]]
-        if comps[i].upsample == UPSAMPLE_H2V2_FANCY or comps[i].upsample == UPSAMPLE_H1V2_FANCY:
+        if needs_context(comps[i]):
             context = 1
     if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
         return SPLIT_DECLINED
@@ -2340,18 +2353,14 @@ cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     cdef int16_t ac_bits
     for ci in range(frame.ncomp):
         comp = &frame.comp[ci]
-        vertical_context[ci] = comp.upsample == UPSAMPLE_H2V2_FANCY or comp.upsample == UPSAMPLE_H1V2_FANCY
+        vertical_context[ci] = needs_context(comp)
         if vertical_context[ci]:
             context = 1
     if frame.ncomp == 1:
         row_height = frame.comp[0].v * frame.comp[0].block_size
     else:
         row_height = frame.scale_bs * frame.vmax
-    first_row = band.first_row - context if band.first_row > 0 else 0
-    end_row = band.end_row + context if band.end_row + context <= frame.mcus_y else frame.mcus_y
-    y_end = band.end_row * row_height
-    if band.end_row == frame.mcus_y or y_end > frame.out_h:
-        y_end = frame.out_h
+    y_end = band_span(band, context, frame.mcus_y, row_height, frame.out_h, &first_row, &end_row)
     st.rows_done = band.first_row * row_height
     for my in range(first_row, end_row):
         for ci in range(frame.ncomp):
@@ -2384,7 +2393,7 @@ cdef bint output_progressive_split(DecoderState* st, int threads) except -1:
     if smoothing_latches(st, latch):
         return False    # block smoothing (scans that stopped early) stays in output_progressive
     for ci in range(frame.ncomp):
-        if frame.comp[ci].upsample == UPSAMPLE_H2V2_FANCY or frame.comp[ci].upsample == UPSAMPLE_H1V2_FANCY:
+        if needs_context(&frame.comp[ci]):
             context = 1
     bands = split_rows(frame.mcus_y, frame.mcus_x, 0, <long long>frame.mcus_y * SPLIT_MIN_BAND_INTERVALS,
                        context, threads)
