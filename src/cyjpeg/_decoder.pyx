@@ -1287,46 +1287,64 @@ cdef void smoothing_dc_grid(Frame* frame, Component* comp, int my, int by, int b
             dc_grid[dy * 5 + dx] = comp.coef[(<size_t>rows[dy] * comp.coef_blocks_w + x) * 64]
 
 
-cdef void output_progressive(DecoderState* st) noexcept nogil:
-    # After the last scan: dequantize and inverse-transform the coefficient buffers into the planes one MCU
-    # row at a time (with the quantization table each component's first scan saw), converting the rows that
-    # are complete after each, as the sequential scan does. When the low coefficients are incomplete, each
-    # block inside the image is first smoothed from its neighbours' DC values as libjpeg does (_smooth.pxd),
-    # by the final coefficient state, or below the last MCU row a damaged last scan reached, the one before it.
+cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, const signed char* latch,
+                                   const int* skip_component) noexcept nogil:
+    # Dequantize and inverse-transform MCU row `my` of the coefficient buffers into the planes (with the
+    # quantization table each component's first scan saw), but for the components skip_component marks (NULL:
+    # none). With smoothing, each block inside the image is first smoothed from its neighbours' DC values as
+    # libjpeg does (_smooth.pxd), by the final coefficient state, or below the last MCU row a damaged last
+    # scan reached, the one before it.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int ci, bx, by, k, bs, my, smoothing, no_ac_coded
+    cdef int ci, bx, by, k, bs, no_ac_coded
     cdef int16_t* block
     cdef int16_t ac_bits
-    cdef signed char latch[2 * MAX_COMPONENTS * 10]
     cdef const signed char* bits
     cdef int16_t smoothed[64]
     cdef int32_t dc_grid[25]
+    for ci in range(frame.ncomp):
+        if skip_component != NULL and skip_component[ci]:
+            continue
+        comp = &frame.comp[ci]
+        bs = comp.block_size
+        for by in range(my * comp.v, (my + 1) * comp.v):
+            for bx in range(comp.coef_blocks_w):
+                block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                if smoothing and by < comp.blocks_h and bx < comp.blocks_w:
+                    bits = &latch[((MAX_COMPONENTS if my > st.last_good_mcu_row else 0) + ci) * 10]
+                    no_ac_coded = 1
+                    for k in range(1, 10):
+                        if bits[k] != -1:
+                            no_ac_coded = 0
+                    memcpy(smoothed, block, sizeof(smoothed))
+                    smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
+                    smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
+                    block = smoothed
+                ac_bits = 0
+                for k in range(1, 64):
+                    ac_bits |= block[k]
+                idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                            comp.stride)
+
+
+cdef inline int progressive_row_height(Frame* frame) noexcept nogil:
+    # Output rows per MCU row of a progressive frame.
+    if frame.ncomp == 1:
+        return frame.comp[0].v * frame.comp[0].block_size
+    return frame.scale_bs * frame.vmax
+
+
+cdef void output_progressive(DecoderState* st) noexcept nogil:
+    # After the last scan: the coefficient buffers into the planes one MCU row at a time, converting the rows
+    # that are complete after each, as the sequential scan does (smoothed when the low coefficients are
+    # incomplete; see transform_mcu_row).
+    cdef Frame* frame = &st.frame
+    cdef int my, smoothing
+    cdef signed char latch[2 * MAX_COMPONENTS * 10]
     smoothing = smoothing_latches(st, latch)
     for my in range(frame.mcus_y):
-        for ci in range(frame.ncomp):
-            comp = &frame.comp[ci]
-            bs = comp.block_size
-            for by in range(my * comp.v, (my + 1) * comp.v):
-                for bx in range(comp.coef_blocks_w):
-                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
-                    if smoothing and by < comp.blocks_h and bx < comp.blocks_w:
-                        bits = &latch[((MAX_COMPONENTS if my > st.last_good_mcu_row else 0) + ci) * 10]
-                        no_ac_coded = 1
-                        for k in range(1, 10):
-                            if bits[k] != -1:
-                                no_ac_coded = 0
-                        memcpy(smoothed, block, sizeof(smoothed))
-                        smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
-                        smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
-                        block = smoothed
-                    ac_bits = 0
-                    for k in range(1, 64):
-                        ac_bits |= block[k]
-                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
-                                comp.stride)
-        convert_rows(st, rows_complete(frame, frame.comp[0].v * frame.comp[0].block_size, my, -1, frame.out_h))
-    convert_rows(st, frame.out_h)
+        transform_mcu_row(st, my, smoothing, latch, NULL)
+        convert_rows(st, rows_complete(frame, progressive_row_height(frame), my, frame.mcus_y - 1, frame.out_h))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -2344,38 +2362,21 @@ cdef portable_void output_band_portable(DecoderState* st, SplitBand* band) noexc
 
 
 cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) noexcept nogil:
-    # output_progressive for the MCU rows of one band.
+    # output_progressive for the MCU rows of one band (never smoothed: output_progressive_split declines
+    # files that need smoothing). Rows of context are transformed only for the components that read them.
     cdef Frame* frame = &st.frame
-    cdef Component* comp
-    cdef int vertical_context[MAX_COMPONENTS]
-    cdef int ci, bx, by, k, bs, my, row_height, context = 0, first_row, end_row, y_end
-    cdef int16_t* block
-    cdef int16_t ac_bits
+    cdef int outside_band[MAX_COMPONENTS]
+    cdef int ci, my, context = 0, first_row, end_row, y_end
+    cdef int row_height = progressive_row_height(frame)
     for ci in range(frame.ncomp):
-        comp = &frame.comp[ci]
-        vertical_context[ci] = needs_context(comp)
-        if vertical_context[ci]:
+        if needs_context(&frame.comp[ci]):
             context = 1
-    if frame.ncomp == 1:
-        row_height = frame.comp[0].v * frame.comp[0].block_size
-    else:
-        row_height = frame.scale_bs * frame.vmax
     y_end = band_span(band, context, frame.mcus_y, row_height, frame.out_h, &first_row, &end_row)
     st.rows_done = band.first_row * row_height
     for my in range(first_row, end_row):
         for ci in range(frame.ncomp):
-            comp = &frame.comp[ci]
-            if not (band.first_row <= my < band.end_row or vertical_context[ci]):
-                continue
-            bs = comp.block_size
-            for by in range(my * comp.v, (my + 1) * comp.v):
-                for bx in range(comp.coef_blocks_w):
-                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
-                    ac_bits = 0
-                    for k in range(1, 64):
-                        ac_bits |= block[k]
-                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
-                                comp.stride)
+            outside_band[ci] = not (band.first_row <= my < band.end_row or needs_context(&frame.comp[ci]))
+        transform_mcu_row(st, my, 0, NULL, outside_band)
         if my >= band.first_row:
             convert_rows_impl(st, rows_complete(frame, row_height, my, end_row - 1, y_end), avx2)
     return SPLIT_OK
