@@ -27,7 +27,7 @@ lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
 from libc.stdlib cimport calloc, malloc, free
-from libc.string cimport memset, memcpy, memcmp
+from libc.string cimport memset, memcpy, memcmp, memchr
 from libc.stdio cimport snprintf
 
 import re
@@ -87,6 +87,7 @@ cdef enum:
     STATUS_OK = 0
     STATUS_CORRUPT = 1
     STATUS_NO_MEMORY = 3
+    STATUS_READ_SCAN = 4           # pass_over_scan: the data ran out inside the scan; decode it after all
 
 # How a component's plane becomes full-resolution rows (chosen as libjpeg-turbo's jinit_upsampler does).
 cdef enum:
@@ -1237,6 +1238,52 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     return STATUS_OK
 
 
+cdef size_t scan_data_end(const uint8_t* data, size_t size, size_t pos) noexcept nogil:
+    # Where a scan's entropy-coded data ends without decoding it: the first marker that is not RST0..7. Inside
+    # the data a 0xFF byte is followed by a stuffed 0x00 (T.81 F.1.2.3) or by more 0xFF fill bytes before a
+    # marker (B.1.1.2), the rules br_find_marker applies. Returns the marker's 0xFF offset, or `size` when the
+    # data runs out first.
+    cdef const uint8_t* found
+    cdef uint8_t code
+    while pos + 1 < size:
+        found = <const uint8_t*>memchr(data + pos, 0xFF, size - 1 - pos)
+        if found == NULL:
+            return size
+        pos = <size_t>(found - data)
+        code = data[pos + 1]
+        if code != 0x00 and code != 0xFF and (code < M_RST0 or code > M_RST7):
+            return pos
+        pos += 1
+    return size
+
+
+cdef int pass_over_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
+                        size_t* pos_io) noexcept nogil:
+    # A progressive scan whose coefficients cannot show in the output (see scan_cannot_show): move pos to the
+    # marker that ends its data and leave the state as decode_progressive_scan leaves it after an intact scan.
+    # The data is not read, so damage inside it is neither found nor concealed. STATUS_READ_SCAN (nothing
+    # changed) when no marker ends it before the end of the input: the caller decodes the scan as usual, so
+    # data that runs out is reported or grey-filled exactly as at any other scale.
+    cdef Component* comps[MAX_COMPONENTS]
+    cdef int i, mcus_w, mcus_h
+    cdef size_t end = scan_data_end(data, size, pos_io[0])
+    if end >= size:
+        return STATUS_READ_SCAN
+    for i in range(scan.ncomp):
+        comps[i] = &st.frame.comp[scan.comp_index[i]]
+    if scan_mcus(st, scan, comps, &mcus_w, &mcus_h) != STATUS_OK:
+        return STATUS_CORRUPT
+    for i in range(scan.ncomp):
+        comps[i].dc_pred = 0
+        comps[i].scanned = 1
+    st.eob_run = 0
+    st.dead = 0
+    # The MCU row of the scan's last MCU, which an intact scan leaves as libjpeg's last_good_iMCU_row.
+    st.last_good_mcu_row = mcus_h - 1 if scan.ncomp > 1 else (mcus_h - 1) // comps[0].v
+    pos_io[0] = end
+    return STATUS_OK
+
+
 cdef int smoothing_latches(DecoderState* st, signed char* latch) noexcept nogil:
     # libjpeg's smoothing_ok: block smoothing runs when every component has its quantization table (with the
     # ten quantizers smoothing divides by nonzero) and some DC bits, and some component's AC coefficients 1..9
@@ -1339,11 +1386,14 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
     # that are complete after each, as the sequential scan does (smoothed when the low coefficients are
     # incomplete; see transform_mcu_row).
     cdef Frame* frame = &st.frame
-    cdef int my, smoothing
+    cdef int my, smoothing, ci
     cdef signed char latch[2 * MAX_COMPONENTS * 10]
+    cdef int not_output[MAX_COMPONENTS]
     smoothing = smoothing_latches(st, latch)
+    for ci in range(MAX_COMPONENTS):
+        not_output[ci] = st.luma_only and ci > 0       # the Y-plane decode outputs no chroma
     for my in range(frame.mcus_y):
-        transform_mcu_row(st, my, smoothing, latch, NULL)
+        transform_mcu_row(st, my, smoothing, latch, not_output)
         convert_rows(st, rows_complete(frame, progressive_row_height(frame), my, frame.mcus_y - 1, frame.out_h))
 
 
@@ -1371,7 +1421,8 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     cdef uint8_t[:, :, ::1] out_colour
     cdef const uint8_t* base
     cdef Frame* frame
-    cdef bint split_done
+    cdef bint split_done, pass_over
+    global progressive_scans_passed_over
     if scale not in (1, 2, 4, 8):
         raise ValueError(f"scale must be 1, 2, 4 or 8, got {scale}")
     st = <DecoderState*>calloc(1, sizeof(DecoderState))
@@ -1422,6 +1473,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             else:
                 prepare_scan(st, &scan)
             split_done = threads > 1 and scans == 1 and decode_split_scan(st, &scan, base, size, &pos, threads)
+            # A Huffman progressive scan whose coefficients cannot show (scan_cannot_show: AC scans of a
+            # component output DC-only at scale 8, any scan of chroma the Y-plane decode drops) is passed
+            # over unread, but for strict=True, which reads every scan to find any damage. Its header was
+            # applied above as for any scan. Damage inside it goes unseen (no warning, no libjpeg
+            # concealment: it counts as intact for block smoothing); data that runs out inside it does not
+            # (pass_over_scan then hands it to decode_progressive_scan).
+            pass_over = (frame.progressive and not frame.arithmetic and not st.strict
+                         and scan_cannot_show(st, &scan))
             with nogil:
                 if split_done:
                     status = STATUS_OK
@@ -1430,9 +1489,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                 elif frame.arithmetic:
                     status = decode_arith_scan(st, &scan, base, size, &pos)
                 elif frame.progressive:
-                    status = decode_progressive_scan(st, &scan, base, size, &pos)
+                    status = pass_over_scan(st, &scan, base, size, &pos) if pass_over else STATUS_READ_SCAN
+                    if status == STATUS_READ_SCAN:
+                        pass_over = False
+                        status = decode_progressive_scan(st, &scan, base, size, &pos)
                 else:
                     status = decode_sequential_scan(st, &scan, base, size, &pos)
+            if pass_over and status == STATUS_OK:
+                progressive_scans_passed_over += 1
             if status != STATUS_OK:
                 raise JpegError(st.message.decode("utf-8", "replace"))
             if st.strict or not (st.accept_truncated or single_scan):
@@ -1555,6 +1619,32 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
                                    "which no earlier scan coded", False)
             st.coef_bits[scan.comp_index[i]][k] = scan.al
     return 0
+
+
+cdef bint scan_cannot_show(DecoderState* st, Scan* scan) noexcept:
+    # True when no coefficient of a progressive scan can reach the output: every component of the scan is
+    # either chroma that the Y-plane decode never outputs, or output at one sample per block (block_size 1,
+    # scale 8: the 1x1 transform is DC * Q / 8) while the scan carries AC coefficients only (Ss > 0). Block
+    # smoothing reads the DC values alone (and coef_bits, which prepare_scan has set from the header), so it
+    # does not need these coefficients either. Subsampled chroma at scale 8 (block_size 2) reads its AC.
+    cdef int i, ci
+    for i in range(scan.ncomp):
+        ci = scan.comp_index[i]
+        if st.luma_only and ci > 0:
+            continue
+        if scan.ss > 0 and st.frame.comp[ci].block_size == 1:
+            continue
+        return False
+    return True
+
+
+# Progressive scans passed over unread since import (tests).
+cdef long long progressive_scans_passed_over = 0
+
+
+def _progressive_scans_passed_over():
+    """Tests: how many progressive scans were passed over unread (scan_cannot_show)."""
+    return progressive_scans_passed_over
 
 
 cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
@@ -2375,7 +2465,8 @@ cdef inline int output_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     st.rows_done = band.first_row * row_height
     for my in range(first_row, end_row):
         for ci in range(frame.ncomp):
-            outside_band[ci] = not (band.first_row <= my < band.end_row or needs_context(&frame.comp[ci]))
+            outside_band[ci] = ((st.luma_only and ci > 0)
+                                or not (band.first_row <= my < band.end_row or needs_context(&frame.comp[ci])))
         transform_mcu_row(st, my, 0, NULL, outside_band)
         if my >= band.first_row:
             convert_rows_impl(st, rows_complete(frame, row_height, my, end_row - 1, y_end), avx2)
