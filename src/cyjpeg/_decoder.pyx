@@ -1257,13 +1257,41 @@ cdef size_t scan_data_end(const uint8_t* data, size_t size, size_t pos) noexcept
     return size
 
 
+cdef bint data_runs_out(const uint8_t* data, size_t size, size_t pos) noexcept nogil:
+    # Before passing any scan over: walk the rest of the file from the first scan's data (pos) as the scans and
+    # parse_segments would meet it, each scan's data up to the marker that ends it (scan_data_end), each marker
+    # segment by its length. True when some scan's data, or a segment, runs to the end of the input before EOI:
+    # the data runs out somewhere (truncation), and every scan is read so that it is reported, or grey-filled,
+    # exactly where a full decode finds it (a refinement scan decodes differently without the scans before it).
+    cdef size_t end, length
+    cdef int code
+    while True:
+        end = scan_data_end(data, size, pos)
+        if end >= size:
+            return True
+        code = data[end + 1]
+        if code == M_EOI:
+            return False
+        if code == M_TEM:
+            pos = end + 2
+            continue
+        if end + 4 > size:
+            return True
+        length = read_u16(data, end + 2)
+        if length < 2:
+            return False               # not truncation: parse_segments refuses the segment
+        pos = end + 2 + length
+        if pos > size:
+            return True
+
+
 cdef int pass_over_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
                         size_t* pos_io) noexcept nogil:
-    # A progressive scan whose coefficients cannot show in the output (see scan_cannot_show): move pos to the
-    # marker that ends its data and leave the state as decode_progressive_scan leaves it after an intact scan.
-    # The data is not read, so damage inside it is neither found nor concealed. STATUS_READ_SCAN (nothing
-    # changed) when no marker ends it before the end of the input: the caller decodes the scan as usual, so
-    # data that runs out is reported or grey-filled exactly as at any other scale.
+    # A progressive scan whose coefficients cannot show in the output (see scan_cannot_show) in a file whose
+    # data does not run out (data_runs_out): move pos to the marker that ends its data and leave the state as
+    # decode_progressive_scan leaves it after an intact scan. The data is not read, so damage inside it is
+    # neither found nor concealed. STATUS_READ_SCAN (nothing changed) if no marker ends it, which
+    # data_runs_out has ruled out: a scan is never taken as intact without the marker that ends it.
     cdef Component* comps[MAX_COMPONENTS]
     cdef int i, mcus_w, mcus_h
     cdef size_t end = scan_data_end(data, size, pos_io[0])
@@ -1421,7 +1449,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     cdef uint8_t[:, :, ::1] out_colour
     cdef const uint8_t* base
     cdef Frame* frame
-    cdef bint split_done, pass_over
+    cdef bint split_done, pass_over, may_pass_over = False
     global progressive_scans_passed_over
     if scale not in (1, 2, 4, 8):
         raise ValueError(f"scale must be 1, 2, 4 or 8, got {scale}")
@@ -1475,12 +1503,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             split_done = threads > 1 and scans == 1 and decode_split_scan(st, &scan, base, size, &pos, threads)
             # A Huffman progressive scan whose coefficients cannot show (scan_cannot_show: AC scans of a
             # component output DC-only at scale 8, any scan of chroma the Y-plane decode drops) is passed
-            # over unread, but for strict=True, which reads every scan to find any damage. Its header was
-            # applied above as for any scan. Damage inside it goes unseen (no warning, no libjpeg
-            # concealment: it counts as intact for block smoothing); data that runs out inside it does not
-            # (pass_over_scan then hands it to decode_progressive_scan).
-            pass_over = (frame.progressive and not frame.arithmetic and not st.strict
-                         and scan_cannot_show(st, &scan))
+            # over unread (pass_over_scan); its header was applied above as for any scan. Damage inside it
+            # goes unseen: no warning, no libjpeg concealment (it counts as intact for block smoothing). So
+            # strict=True, which promises to find any damage, reads every scan, and so does a file whose data
+            # runs out (data_runs_out), so that truncation is raised or grey-filled exactly as at scale 1.
+            if scans == 1:
+                may_pass_over = (frame.progressive and not frame.arithmetic and not st.strict
+                                 and not data_runs_out(base, size, pos))
+            pass_over = may_pass_over and scan_cannot_show(st, &scan)
             with nogil:
                 if split_done:
                     status = STATUS_OK
