@@ -197,7 +197,9 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     mode: None for the file's own layout, (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
         the values Pillow's mode "CMYK" holds); "RGB" or "L" convert as Pillow's convert() does.
     scale: 1, 2, 4 or 8: decode at 1/scale size, ceil(W / scale) x ceil(H / scale), in the DCT domain
-        (what libjpeg does for Pillow's draft()); much faster than decoding and resizing.
+        (what libjpeg does for Pillow's draft()); much faster than decoding and resizing. At scale 8 a
+        progressive file's AC scans of the components output at one sample per block (all but subsampled
+        chroma) are passed over unread: their coefficients cannot change those samples (see strict).
     orientation: apply the EXIF orientation (all 8 cases) as PIL.ImageOps.exif_transpose does.
     max_pixels: refuse (JpegError) a frame of more than this many pixels before allocating anything; the
         default is twice Pillow's MAX_IMAGE_PIXELS, where Pillow refuses; None for no limit. Memory used is
@@ -213,6 +215,12 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
         scan cut short at a marker cannot be told from a complete one (libjpeg cannot either).
         False also decodes data that runs out, with the blocks it does not reach grey, as Pillow does with
         ImageFile.LOAD_TRUNCATED_IMAGES = True (and warns the same way).
+        Progressive scans passed over unread (scale 8 above; and every chroma scan of the Y-plane decode
+        cyjpeg.phash uses) are the exception with None and False: damage inside one is not seen, so it gives
+        no warning and is not concealed the libjpeg way (the scan counts as intact, also for block
+        smoothing), and on such a damaged file the pixels can differ from Pillow's. True reads every scan.
+        Data that runs out is always found where a full decode finds it: a file whose data runs out (no
+        marker ends some scan before the end of the input) has every scan read, at every strict value.
     threads: decode one image on up to this many threads (worth it from about a megapixel); None or 0 for
         os.cpu_count(). Sequential files with restart markers (DRI, as many cameras write them) are decoded
         in bands of restart intervals, sequential files without them in a two-stage pipeline (two threads),
@@ -231,7 +239,8 @@ def decode_reporting_damage(data, mode=None, scale=1, orientation=False, max_pix
     """decode() without the warning: returns (pixels, messages of the damage concealed, [] for none). For
     callers inside cyjpeg that decode many files (hashing, dedup) and keep or drop the messages themselves;
     thread-safe, unlike filtering warnings. luma=True (with mode=None): a YCbCr file gives its Y plane, (H, W),
-    without decoding the chroma (other files decode as usual)."""
+    without decoding the chroma (other files decode as usual); a progressive file's chroma scans are passed
+    over unread, with the consequences for damage decode() describes under strict."""
     if mode not in DECODE_MODES:
         raise ValueError(f"mode must be one of None, 'RGB', 'L', got {mode!r}")
     if isinstance(scale, bool) or scale not in DECODE_SCALES:

@@ -5,7 +5,8 @@ Owns: reading the marker segments (T.81 B.2 and B.3: SOF, DHT, DQT, DRI, SOS, AP
 per-call DecoderState; the sequential scan loop (T.81 F.2: MCUs, restart intervals, interleaved and
 non-interleaved scans) that feeds each block through the Huffman decoder and the inverse DCT into one
 sample plane per component; the progressive scan loop (T.81 G.1.2) that fills a quantized coefficient
-buffer per component, inverse-transformed into the same planes after the last scan; scaled output (the
+buffer per component, inverse-transformed into the same planes after the last scan (scans whose coefficients
+cannot show in a 1/8 or Y-plane output are passed over unread: scan_cannot_show); scaled output (the
 reduced IDCTs pick 8, 4, 2 or 1 samples per block side, per component as libjpeg-turbo chooses them); the
 concealment of damaged data as libjpeg conceals it (strict=None/False: a bad code, a marker inside the scan
 data, lost restart markers, an EOB run too long, a component without a scan, a DC out of range; strict=False
@@ -1437,7 +1438,8 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     raises for data that runs out; -1 conceals that too. When damage was concealed, its message (the one
     strict=1 raises) is appended to `concealed`. luma: for a YCbCr frame whose Y component has the largest
     sampling factors (every common layout), return its Y plane alone, (H, W), with the chroma only read past
-    (the perceptual hash's input); other frames decode as usual. threads: up to this many threads for one
+    (the perceptual hash's input; a progressive file's chroma scans are not read at all unless strict == 1,
+    see scan_cannot_show); other frames decode as usual. threads: up to this many threads for one
     image (restart-interval bands, the two-stage pipeline, or the progressive output stage in bands; see
     decode_split_scan and output_progressive_split); the result does not depend on it."""
     cdef DecoderState* st
