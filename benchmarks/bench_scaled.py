@@ -3,7 +3,9 @@
     PYTHONPATH=src python3 benchmarks/bench_scaled.py [rounds]
 
 File sets: the 24 Kodak photos encoded by Pillow at quality 75 (4:2:0) and at quality 90 (Pillow's default
-4:2:0 there too), and the large sequential camera/phone photos of ../shared/corpus/jpeg/large. Each round
+4:2:0 there too), and the large sequential camera/phone photos of ../shared/corpus/jpeg/large; then the same
+Kodak photos saved by Pillow with progressive=True at both qualities and the large progressive files (at
+scale 8 their AC scans of components output one sample per block are passed over unread). Each round
 decodes every file of a set once per contender, the contenders in turn (their order rotating by round), so
 machine noise hits all alike; the figures are the median round, and the ratio is full / scale=8 of those.
 """
@@ -23,11 +25,11 @@ KODAK = CORPUS / "photos" / "kodak"
 LARGE = CORPUS / "jpeg" / "large"
 
 
-def encode_kodak(quality):
+def encode_kodak(quality, progressive=False):
     blobs = []
     for path in sorted(KODAK.glob("*.png")):
         buffer = io.BytesIO()
-        Image.open(path).convert("RGB").save(buffer, "JPEG", quality=quality, subsampling=2)
+        Image.open(path).convert("RGB").save(buffer, "JPEG", quality=quality, subsampling=2, progressive=progressive)
         blobs.append(buffer.getvalue())
     return blobs
 
@@ -86,8 +88,17 @@ def main(rounds=11):
     large = [b for b in large if cyjpeg.info(b).width < 7000 and not cyjpeg.info(b).progressive]
     if large:
         sets.append(("large camera/phone photos (sequential)", large))
+    progressive_sets = [("Kodak q75 4:2:0 progressive", encode_kodak(75, True)),
+                        ("Kodak q90 4:2:0 progressive", encode_kodak(90, True))]
+    large_progressive = [p.read_bytes() for p in sorted(LARGE.glob("*.jpg"))]
+    large_progressive = [b for b in large_progressive if cyjpeg.info(b).progressive]
+    if large_progressive:
+        progressive_sets.append(("large progressive", large_progressive))
     ratios = {title: race(title, blobs, rounds) for title, blobs in sets}
+    progressive_ratios = {title: race(title, blobs, rounds) for title, blobs in progressive_sets}
     print("\nscale=8 vs full decode: " + ", ".join(f"{title} {ratio:.2f}x" for title, ratio in ratios.items()))
+    print("scale=8 vs full decode, progressive: "
+          + ", ".join(f"{title} {ratio:.2f}x" for title, ratio in progressive_ratios.items()))
 
 
 if __name__ == "__main__":
