@@ -1261,9 +1261,10 @@ cdef size_t scan_data_end(const uint8_t* data, size_t size, size_t pos) noexcept
 cdef bint data_runs_out(const uint8_t* data, size_t size, size_t pos) noexcept nogil:
     # Before passing any scan over: walk the rest of the file from the first scan's data (pos) as the scans and
     # parse_segments would meet it, each scan's data up to the marker that ends it (scan_data_end), each marker
-    # segment by its length. True when some scan's data, or a segment, runs to the end of the input before EOI:
-    # the data runs out somewhere (truncation), and every scan is read so that it is reported, or grey-filled,
-    # exactly where a full decode finds it (a refinement scan decodes differently without the scans before it).
+    # segment by its length. False only when the walk reaches EOI; True when some scan's data, or a segment,
+    # runs to the end of the input first (truncation) or a segment is malformed: then every scan is read, so
+    # that the truncation is reported, or grey-filled, exactly where a full decode finds it (a refinement scan
+    # decodes differently without the scans before it, so reading only the scan that runs out is not enough).
     cdef size_t end, length
     cdef int code
     while True:
@@ -1280,7 +1281,7 @@ cdef bint data_runs_out(const uint8_t* data, size_t size, size_t pos) noexcept n
             return True
         length = read_u16(data, end + 2)
         if length < 2:
-            return False               # not truncation: parse_segments refuses the segment
+            return True                # a walk that cannot go on proves nothing: read every scan
         pos = end + 2 + length
         if pos > size:
             return True
@@ -1510,8 +1511,13 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             # strict=True, which promises to find any damage, reads every scan, and so does a file whose data
             # runs out (data_runs_out), so that truncation is raised or grey-filled exactly as at scale 1.
             if scans == 1:
-                may_pass_over = (frame.progressive and not frame.arithmetic and not st.strict
-                                 and not data_runs_out(base, size, pos))
+                may_pass_over = frame.progressive and not frame.arithmetic and not st.strict
+                if may_pass_over and not st.luma_only:
+                    may_pass_over = False
+                    for i in range(frame.ncomp):
+                        if frame.comp[i].block_size == 1:
+                            may_pass_over = True       # AC scans of this component cannot show
+                may_pass_over = may_pass_over and not data_runs_out(base, size, pos)
             pass_over = may_pass_over and scan_cannot_show(st, &scan)
             with nogil:
                 if split_done:
