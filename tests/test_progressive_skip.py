@@ -224,3 +224,30 @@ def test_strict_true_reads_every_scan():
         thumbnail = cyjpeg.decode(damaged, scale=8)
     assert _decoder._progressive_scans_passed_over() > before
     np.testing.assert_array_equal(thumbnail, cyjpeg.decode(data, scale=8))
+
+
+@pytest.mark.skipif(not PHOTOS, reason="corpus photos not present")
+def test_walk_fooled_by_damage_still_never_decodes_ac_into_a_dc_only_buffer():
+    # The walk for data that runs out (data_runs_out) and the decode can part ways on damaged data: here a
+    # garbage marker FF 44 at a restart boundary of the DC scan, which the walk takes as a segment (landing on
+    # an EOI: "complete") and the decode's restart resync skips, after which it reads an APP1 segment that
+    # hides that EOI. The file is then cut inside a luma AC scan, whose component keeps its DC alone at scale
+    # 8. That scan's data runs out: it is reported as truncation, never decoded into the DC-only buffer.
+    with Image.open(PHOTOS[0]) as image:
+        gray = image.convert("L").crop((0, 0, 256, 128))
+    buffer = io.BytesIO()
+    gray.save(buffer, "JPEG", quality=90, progressive=True, restart_marker_blocks=1)
+    data = buffer.getvalue()
+    offsets = scan_offsets(data)
+    first_rst = data.index(b"\xff\xd0", offsets[0])
+    decoy = b"\xff\x44\x00\x06" + b"\xff\xe1\x00\x08" + b"\xff\xd9\x00\x00\x00\x00"
+    last = offsets[-1]
+    assert scan_header(data, last)[1] > 0                  # the last scan is an AC scan
+    cut = last + 10 + (len(data) - last) // 2
+    damaged = data[:first_rst] + decoy + data[first_rst:cut]
+    error = outcome(damaged, 8, None)
+    assert error[0] == "raises" and "truncated" in error[1] and "without a marker" in error[1], error
+    concealed = outcome(damaged, 8, False)
+    assert concealed[0] == "decodes" and concealed[1].shape == (16, 32) and concealed[2], concealed
+    with pytest.raises(JpegError):
+        cyjpeg.decode(damaged, scale=8, strict=True)

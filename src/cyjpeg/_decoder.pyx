@@ -138,6 +138,8 @@ ctypedef struct Component:
     int block_size           # output samples per block side: 8, or 4/2/1 when decoding scaled
     int16_t* coef            # progressive: quantized coefficients, coef_blocks_w x coef_blocks_h blocks of 64
     int coef_blocks_w, coef_blocks_h
+    int coef_stride          # coefficients kept per block: 64, or 1 (the DC alone) when every AC scan of the
+                             # component is passed over (DecoderState.pass_over_scans and block_size 1)
     int quant_latched        # qtable holds the table in force at the component's first scan (as libjpeg)
     uint16_t qtable[64]
 
@@ -189,6 +191,7 @@ ctypedef struct DecoderState:
     Py_ssize_t out_stride
     int rows_done                    # output rows already converted
     int luma_only                    # output the Y plane alone (YCbCr frames, decode_image(luma=True))
+    int pass_over_scans              # progressive: scans whose coefficients cannot show are not read (decode_image)
     uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
     char message[MESSAGE_SIZE]
     int warned                       # concealing: `warning` holds the first damage concealed
@@ -679,7 +682,10 @@ cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -
             # memory bound: 2 bytes x 64 per block, about 2 bytes per sample).
             comp.coef_blocks_w = frame.mcus_x * comp.h
             comp.coef_blocks_h = frame.mcus_y * comp.v
-            coef_count = <size_t>comp.coef_blocks_w * comp.coef_blocks_h * 64
+            # A component output at one sample per block whose AC scans are all passed over keeps its DC
+            # alone: 2 bytes per block instead of 128 (an 8K frame's luma: 1 MB instead of 66 MB).
+            comp.coef_stride = 1 if st.pass_over_scans and bs == 1 else 64
+            coef_count = <size_t>comp.coef_blocks_w * comp.coef_blocks_h * comp.coef_stride
             comp.coef = <int16_t*>calloc(coef_count, sizeof(int16_t))
             if comp.coef == NULL:
                 raise MemoryError()
@@ -1146,6 +1152,16 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     total = <long long>mcus_w * mcus_h
     st.eob_run = 0
     st.dead = 0
+    if ss > 0 and comps[0].coef_stride != 64:
+        # An AC scan of a component that keeps its DC alone: only reached when the scan's data runs out
+        # (pass_over_scan), which data_runs_out rules out before any buffer is sized; taken as truncation.
+        snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: the data of the scan at byte %llu ends "
+                 "at byte %llu without a marker", <unsigned long long>scan.at, <unsigned long long>size)
+        if must_raise(st, True):
+            return STATUS_CORRUPT
+        st.dead = 1
+        pos_io[0] = size
+        return STATUS_OK
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
     last_good = st.last_good_mcu_row
@@ -1193,7 +1209,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                         else:
                             block_y = my
                             block_x = mx
-                        block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * 64
+                        block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * comp.coef_stride
                         if ss == 0:
                             if ah == 0:
                                 result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
@@ -1361,7 +1377,7 @@ cdef void smoothing_dc_grid(Frame* frame, Component* comp, int my, int by, int b
                 x = 0
             if x > comp.blocks_w - 1:
                 x = comp.blocks_w - 1
-            dc_grid[dy * 5 + dx] = comp.coef[(<size_t>rows[dy] * comp.coef_blocks_w + x) * 64]
+            dc_grid[dy * 5 + dx] = comp.coef[(<size_t>rows[dy] * comp.coef_blocks_w + x) * comp.coef_stride]
 
 
 cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, const signed char* latch,
@@ -1378,7 +1394,9 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
     cdef int16_t ac_bits
     cdef const signed char* bits
     cdef int16_t smoothed[64]
+    cdef int16_t dc_alone[64]
     cdef int32_t dc_grid[25]
+    memset(dc_alone, 0, sizeof(dc_alone))
     for ci in range(frame.ncomp):
         if skip_component != NULL and skip_component[ci]:
             continue
@@ -1386,7 +1404,12 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
         bs = comp.block_size
         for by in range(my * comp.v, (my + 1) * comp.v):
             for bx in range(comp.coef_blocks_w):
-                block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                if comp.coef_stride == 64:
+                    block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
+                else:
+                    # DC alone (block_size 1): the 1x1 transform and the DC estimate of smoothing read no AC.
+                    dc_alone[0] = comp.coef[<size_t>by * comp.coef_blocks_w + bx]
+                    block = dc_alone
                 if smoothing and by < comp.blocks_h and bx < comp.blocks_w:
                     bits = &latch[((MAX_COMPONENTS if my > st.last_good_mcu_row else 0) + ci) * 10]
                     no_ac_coded = 1
@@ -1452,7 +1475,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     cdef uint8_t[:, :, ::1] out_colour
     cdef const uint8_t* base
     cdef Frame* frame
-    cdef bint split_done, pass_over, may_pass_over = False
+    cdef bint split_done, pass_over
     global progressive_scans_passed_over
     if scale not in (1, 2, 4, 8):
         raise ValueError(f"scale must be 1, 2, 4 or 8, got {scale}")
@@ -1475,6 +1498,14 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             st.transform = 0 if meta.get("adobe_transform") in (None, 0) else 1
         st.luma_only = (luma and frame.ncomp == 3 and st.transform == 1 and not frame.lossless
                         and frame.comp[0].h == frame.hmax and frame.comp[0].v == frame.vmax)
+        # A Huffman progressive scan whose coefficients cannot show (scan_cannot_show: AC scans of a component
+        # output DC-only at scale 8, any scan of chroma the Y-plane decode drops) is passed over unread
+        # (pass_over_scan); its header is applied as for any scan. Damage inside it goes unseen: no warning,
+        # no libjpeg concealment (it counts as intact for block smoothing). So strict=True, which promises to
+        # find any damage, reads every scan, and so does a file whose data runs out (data_runs_out), so that
+        # truncation is raised or grey-filled exactly as at scale 1.
+        st.pass_over_scans = (frame.progressive and not frame.arithmetic and not st.strict
+                              and (scale == 8 or st.luma_only) and not data_runs_out(&data[0], size, pos))
         if frame.lossless:
             setup_lossless_frame(st, scale)
         else:
@@ -1504,21 +1535,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
             else:
                 prepare_scan(st, &scan)
             split_done = threads > 1 and scans == 1 and decode_split_scan(st, &scan, base, size, &pos, threads)
-            # A Huffman progressive scan whose coefficients cannot show (scan_cannot_show: AC scans of a
-            # component output DC-only at scale 8, any scan of chroma the Y-plane decode drops) is passed
-            # over unread (pass_over_scan); its header was applied above as for any scan. Damage inside it
-            # goes unseen: no warning, no libjpeg concealment (it counts as intact for block smoothing). So
-            # strict=True, which promises to find any damage, reads every scan, and so does a file whose data
-            # runs out (data_runs_out), so that truncation is raised or grey-filled exactly as at scale 1.
-            if scans == 1:
-                may_pass_over = frame.progressive and not frame.arithmetic and not st.strict
-                if may_pass_over and not st.luma_only:
-                    may_pass_over = False
-                    for i in range(frame.ncomp):
-                        if frame.comp[i].block_size == 1:
-                            may_pass_over = True       # AC scans of this component cannot show
-                may_pass_over = may_pass_over and not data_runs_out(base, size, pos)
-            pass_over = may_pass_over and scan_cannot_show(st, &scan)
+            pass_over = st.pass_over_scans and scan_cannot_show(st, &scan)   # see above
             with nogil:
                 if split_done:
                     status = STATUS_OK
