@@ -25,7 +25,7 @@ Not supported (UnsupportedJpegError): hierarchical frames, lossless arithmetic-c
 of other than 8 bits (12-bit DCT, 2..7 and 9..16-bit lossless), scaled decoding of lossless frames,
 lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
-from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint64_t
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset, memcpy, memcmp
 from libc.stdio cimport snprintf
@@ -136,6 +136,7 @@ ctypedef struct Component:
     int block_size           # output samples per block side: 8, or 4/2/1 when decoding scaled
     int16_t* coef            # progressive: quantized coefficients, coef_blocks_w x coef_blocks_h blocks of 64
     int coef_blocks_w, coef_blocks_h
+    uint64_t* nonzero        # Huffman progressive: per block, its nonzero AC coefficients by zigzag position (bit k)
     int quant_latched        # qtable holds the table in force at the component's first scan (as libjpeg)
     uint16_t qtable[64]
 
@@ -681,6 +682,11 @@ cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -
             comp.coef = <int16_t*>calloc(coef_count, sizeof(int16_t))
             if comp.coef == NULL:
                 raise MemoryError()
+            if not frame.arithmetic:
+                # The refinement scans' map of nonzero coefficients (_huffdec.pxd): 8 bytes more per block.
+                comp.nonzero = <uint64_t*>calloc(<size_t>comp.coef_blocks_w * comp.coef_blocks_h, sizeof(uint64_t))
+                if comp.nonzero == NULL:
+                    raise MemoryError()
     memset(st.coef_bits, -1, sizeof(st.coef_bits))
     return 0
 
@@ -693,6 +699,7 @@ cdef void free_state(DecoderState* st) noexcept:
         free(st.frame.comp[i].plane)
         free(st.frame.comp[i].row_buffer)
         free(st.frame.comp[i].coef)
+        free(st.frame.comp[i].nonzero)
     free(st.colsum)
     free(st.ac_skip)
     free(st)
@@ -1127,6 +1134,7 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef BitReader zero_bits
     cdef BitReader* reader
     cdef int16_t* block
+    cdef size_t block_index
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
     cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
@@ -1191,16 +1199,19 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                         else:
                             block_y = my
                             block_x = mx
-                        block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * 64
+                        block_index = <size_t>block_y * comp.coef_blocks_w + block_x
+                        block = comp.coef + block_index * 64
                         if ss == 0:
                             if ah == 0:
                                 result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
                             else:
                                 result = prog_dc_refine(reader, block, al)
                         elif ah == 0:
-                            result = prog_ac_first(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
+                            result = prog_ac_first(reader, ac_tables[i], block, comp.nonzero + block_index, ss, se, al,
+                                                   &st.eob_run)
                         else:
-                            result = prog_ac_refine(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
+                            result = prog_ac_refine(reader, ac_tables[i], block, comp.nonzero + block_index, ss, se, al,
+                                                    &st.eob_run)
                         if result < 0:
                             entropy_message(st, reader, result, comp.id, mcu, total)
                             return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
