@@ -1138,6 +1138,8 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
     cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
+    cdef int run_blocks, passing = 0
+    cdef bint first_ac = ss > 0 and ah == 0
     cdef long long mcu = 0, total
 
     for i in range(scan.ncomp):
@@ -1160,6 +1162,9 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
             break
         mcu_row = my if scan.ncomp > 1 else my // comps[0].v
         for mx in range(mcus_w):
+            if passing > 0:
+                passing -= 1       # inside an EOB run already counted (below)
+                continue
             if ri:
                 if left_in_interval == 0:
                     if st.eob_run > 0:
@@ -1184,6 +1189,17 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 continue
             # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
             last_good = mcu_row
+            if first_ac and st.eob_run > 0 and lost == 0:
+                # The blocks of an EOB run read nothing in an AC first scan (G.1.2.2) and so cannot overrun:
+                # the rest of the run within this row and restart interval is counted off at once.
+                run_blocks = min(st.eob_run, mcus_w - mx)
+                if ri:
+                    run_blocks = min(run_blocks, left_in_interval + 1)
+                    left_in_interval -= run_blocks - 1
+                st.eob_run -= run_blocks
+                mcu += run_blocks
+                passing = run_blocks - 1
+                continue
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
@@ -1331,9 +1347,12 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
                     smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
                     smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
                     block = smoothed
-                ac_bits = 0
-                for k in range(1, 64):
-                    ac_bits |= block[k]
+                if block == smoothed or comp.nonzero == NULL:
+                    ac_bits = 0
+                    for k in range(1, 64):
+                        ac_bits |= block[k]
+                else:
+                    ac_bits = comp.nonzero[<size_t>by * comp.coef_blocks_w + bx] != 0   # Huffman scans keep it exact
                 idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
                             comp.stride)
 

@@ -325,7 +325,7 @@ cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t
     # nonzero (the block's map of nonzero coefficients by zigzag position, see prog_ac_first) turns the walk
     # over the band into bit operations: the zero run ends at the (run+1)-th clear bit from k, and only set
     # bits cost a read.
-    cdef int k = ss, symbol, run, size, new_value, position
+    cdef int k = ss, symbol, run, size, new_value, position, entry
     cdef int plus = 1 << al
     cdef uint64_t map = nonzero[0]
     cdef uint64_t band = (~(<uint64_t>0) >> (63 - se)) & (~(<uint64_t>0) << ss)    # 1 <= ss <= se <= 63
@@ -334,17 +334,25 @@ cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t
         while k <= se:
             if br.nbits < 32:
                 br_fast_refill(br)
-            symbol = huff_decode(br, ac_table)
-            if symbol < 0:
-                nonzero[0] = map
-                return symbol
-            run = symbol >> 4
-            size = symbol & 15
-            new_value = 0
-            if size:
-                # T.81 allows only size 1 here; libjpeg warns and carries on for others, and so do we.
-                new_value = plus if huff_get_bit(br) else -plus
-            elif run != 15:
+            # The usual symbol (run, size 1) and its sign bit in one table read: fast_ac's value is then +-1
+            # (a larger value means size > 1, whose single bit the general path below reads).
+            entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+            if entry and (entry >> 8 == 1 or entry >> 8 == -1):
+                run = (entry >> 4) & 15
+                br_skip(br, entry & 15)
+                new_value = plus if entry > 0 else -plus
+            else:
+                symbol = huff_decode(br, ac_table)
+                if symbol < 0:
+                    nonzero[0] = map
+                    return symbol
+                run = symbol >> 4
+                size = symbol & 15
+                new_value = 0
+                if size:
+                    # T.81 allows only size 1 here; libjpeg warns and carries on for others, and so do we.
+                    new_value = plus if huff_get_bit(br) else -plus
+            if new_value == 0 and run != 15:
                 eob_run[0] = 1 << run
                 if run:
                     if br.nbits < 32:
