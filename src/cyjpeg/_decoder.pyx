@@ -1138,8 +1138,10 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
     cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
-    cdef int run_blocks, passing = 0
-    cdef bint first_ac = ss > 0 and ah == 0
+    cdef int run_blocks, run_limit, passing = 0
+    cdef const uint64_t* run_nonzero
+    # An AC scan's band as a mask of zigzag positions (see prog_ac_refine); 0 for DC scans.
+    cdef uint64_t band = (~(<uint64_t>0) >> (63 - se)) & (~(<uint64_t>0) << ss) if ss > 0 else 0
     cdef long long mcu = 0, total
 
     for i in range(scan.ncomp):
@@ -1189,17 +1191,27 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 continue
             # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
             last_good = mcu_row
-            if first_ac and st.eob_run > 0 and lost == 0:
-                # The blocks of an EOB run read nothing in an AC first scan (G.1.2.2) and so cannot overrun:
-                # the rest of the run within this row and restart interval is counted off at once.
-                run_blocks = min(st.eob_run, mcus_w - mx)
+            if band and st.eob_run > 0 and lost == 0:
+                # The blocks of an EOB run read nothing in an AC first scan (G.1.2.2), nor in a refinement
+                # when none of their coefficients in the band is nonzero yet (G.1.2.3: no correction bits), so
+                # they cannot overrun: those of them within this row and restart interval are counted off at
+                # once. (AC scans code one component, one block per MCU.)
+                run_limit = min(st.eob_run, mcus_w - mx)
                 if ri:
-                    run_blocks = min(run_blocks, left_in_interval + 1)
-                    left_in_interval -= run_blocks - 1
-                st.eob_run -= run_blocks
-                mcu += run_blocks
-                passing = run_blocks - 1
-                continue
+                    run_limit = min(run_limit, left_in_interval + 1)
+                run_blocks = run_limit
+                if ah:
+                    run_nonzero = comps[0].nonzero + (<size_t>my * comps[0].coef_blocks_w + mx)
+                    run_blocks = 0
+                    while run_blocks < run_limit and (run_nonzero[run_blocks] & band) == 0:
+                        run_blocks += 1
+                if run_blocks > 0:
+                    if ri:
+                        left_in_interval -= run_blocks - 1
+                    st.eob_run -= run_blocks
+                    mcu += run_blocks
+                    passing = run_blocks - 1
+                    continue
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
