@@ -1217,39 +1217,45 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 br_init(&zero_bits, data, size, size)
                 zero_bits.stopped = 1
                 reader = &zero_bits
-            for i in range(scan.ncomp):
-                comp = comps[i]
-                for by in range(comp.v if scan.ncomp > 1 else 1):
-                    for bx in range(comp.h if scan.ncomp > 1 else 1):
-                        if scan.ncomp > 1:
-                            block_y = my * comp.v + by
-                            block_x = mx * comp.h + bx
-                        else:
-                            block_y = my
-                            block_x = mx
-                        block_index = <size_t>block_y * comp.coef_blocks_w + block_x
-                        block = comp.coef + block_index * 64
-                        if ss == 0:
+            if band:
+                # An AC scan: one component, one block per MCU (its blocks in raster order, T.81 A.2.2).
+                comp = comps[0]
+                block_index = <size_t>my * comp.coef_blocks_w + mx
+                block = comp.coef + block_index * 64
+                if ah == 0:
+                    result = prog_ac_first(reader, ac_tables[0], block, comp.nonzero + block_index, ss, se, al,
+                                           &st.eob_run)
+                else:
+                    result = prog_ac_refine(reader, ac_tables[0], block, comp.nonzero + block_index, ss, se, al,
+                                            &st.eob_run)
+                if result < 0:
+                    entropy_message(st, reader, result, comp.id, mcu, total)
+                    return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                if reader.concealed and not st.warned:
+                    concealed_message(st, reader, comp.id, mcu, total)
+                    must_raise(st, False)
+            else:
+                for i in range(scan.ncomp):
+                    comp = comps[i]
+                    for by in range(comp.v if scan.ncomp > 1 else 1):
+                        for bx in range(comp.h if scan.ncomp > 1 else 1):
+                            if scan.ncomp > 1:
+                                block_y = my * comp.v + by
+                                block_x = mx * comp.h + bx
+                            else:
+                                block_y = my
+                                block_x = mx
+                            block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * 64
                             if ah == 0:
                                 result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
                             else:
                                 result = prog_dc_refine(reader, block, al)
-                        elif ah == 0:
-                            result = prog_ac_first(reader, ac_tables[i], block, comp.nonzero + block_index, ss, se, al,
-                                                   &st.eob_run)
-                        else:
-                            result = prog_ac_refine(reader, ac_tables[i], block, comp.nonzero + block_index, ss, se, al,
-                                                    &st.eob_run)
-                        if result < 0:
-                            entropy_message(st, reader, result, comp.id, mcu, total)
-                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
-                        if reader.concealed and not st.warned:
-                            concealed_message(st, reader, comp.id, mcu, total)
-                            must_raise(st, False)
-                    if result < 0:
-                        break
-                if result < 0:
-                    break
+                            if result < 0:
+                                entropy_message(st, reader, result, comp.id, mcu, total)
+                                return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                            if reader.concealed and not st.warned:
+                                concealed_message(st, reader, comp.id, mcu, total)
+                                must_raise(st, False)
             if lost == 2:
                 lost = 1
             if not lost and br_overrun(&br):
