@@ -6,7 +6,8 @@
 # quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
 # Also the four block routines of progressive scans (T.81 G.1.2: DC first / refinement, AC first / refinement
-# with EOB runs), which update a block of the coefficient buffer in place.
+# with EOB runs), which update a block of the coefficient buffer in place, and with it the block's map of
+# nonzero AC coefficients that lets a refinement jump over zero runs and visit only the nonzero coefficients.
 from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip, br_note_concealed
