@@ -245,3 +245,31 @@ def test_too_many_scans_refused():
     with pytest.raises(JpegError, match=r"^JPEG data has more than 1000 scans \(refused: each scan walks the whole image\)$"):
         cyjpeg.decode(data)
     assert cyjpeg.decode(tiny_progressive(*([DC_FIRST] * 1000))).shape == (8, 16)
+
+
+def entropy_bits(bits):
+    """A scan's entropy-coded bytes from a string of '0'/'1', padded with 1s (no 0xFF byte may result)."""
+    bits += "1" * (-len(bits) % 8)
+    data = bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+    assert b"\xff" not in data
+    return data
+
+
+def test_refinement_run_past_the_band_matches_pillow():
+    # One 8x8 grayscale block, AC table '0' -> 0x01, '10' -> EOB, '110' -> 0x31 (3 zeros, then size 1),
+    # '1110' -> ZRL. A refinement whose zero run finds too few zeros in Ss..Se puts its new coefficient just
+    # past Se (libjpeg's natural_order walk, T.81 G.1.2.3 silent on it); a later refinement of the next band
+    # must then treat that coefficient as nonzero (a correction bit, and the new value one place further).
+    frame = bytes([8]) + struct.pack(">HH", 8, 8) + bytes([1, 1, 0x11, 0])
+    dc_table = bytes([0x00, 1] + [0] * 15 + [0x00])
+    ac_table = bytes([0x10, 1, 1, 1, 1] + [0] * 12 + [0x01, 0x00, 0x31, 0xF0])
+    data = b"\xff\xd8" + segment(0xDB, b"\x00" + b"\x01" * 64) + segment(0xC2, frame)
+    data += segment(0xC4, dc_table + ac_table)
+    data += sos(0, 0, 0, 0) + entropy_bits("0")                 # DC 0
+    data += sos(1, 5, 0, 1) + entropy_bits("0" "1" "110" "0" "10")  # k1 = +1 << 1, k5 = -1 << 1, EOB
+    data += sos(6, 63, 0, 1) + entropy_bits("10")                # nothing in 6..63 yet
+    data += sos(1, 5, 1, 0) + entropy_bits("110" "1" "1" "1")   # +1 three zeros on: past Se=5, at k6
+    data += sos(6, 63, 1, 0) + entropy_bits("0" "1" "0" "10")   # k6 passed (its bit), new +1 at k7, EOB
+    data += b"\xff\xd9"
+    np.testing.assert_array_equal(cyjpeg.decode(data, strict=True), pillow_decode(data))
+    assert np.ptp(pillow_decode(data)) > 0

@@ -26,7 +26,7 @@ Not supported (UnsupportedJpegError): hierarchical frames, lossless arithmetic-c
 of other than 8 bits (12-bit DCT, 2..7 and 9..16-bit lossless), scaled decoding of lossless frames,
 lossless restart intervals that are not whole MCU rows, 2-component frames, DNL.
 """
-from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t
+from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint64_t
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memset, memcpy, memcmp, memchr
 from libc.stdio cimport snprintf
@@ -140,6 +140,7 @@ ctypedef struct Component:
     int coef_blocks_w, coef_blocks_h
     int coef_stride          # coefficients kept per block: 64, or 1 (the DC alone) when every AC scan of the
                              # component is passed over (DecoderState.pass_over_scans and block_size 1)
+    uint64_t* nonzero        # Huffman progressive: per block, its nonzero AC coefficients by zigzag position (bit k)
     int quant_latched        # qtable holds the table in force at the component's first scan (as libjpeg)
     uint16_t qtable[64]
 
@@ -689,6 +690,12 @@ cdef int setup_frame(DecoderState* st, int scale, int first_scan_ncomp) except -
             comp.coef = <int16_t*>calloc(coef_count, sizeof(int16_t))
             if comp.coef == NULL:
                 raise MemoryError()
+            if not frame.arithmetic and comp.coef_stride == 64:
+                # The refinement scans' map of nonzero coefficients (_huffdec.pxd): 8 bytes more per block
+                # (none for a DC-alone buffer, whose AC scans are never read).
+                comp.nonzero = <uint64_t*>calloc(<size_t>comp.coef_blocks_w * comp.coef_blocks_h, sizeof(uint64_t))
+                if comp.nonzero == NULL:
+                    raise MemoryError()
     memset(st.coef_bits, -1, sizeof(st.coef_bits))
     return 0
 
@@ -701,6 +708,7 @@ cdef void free_state(DecoderState* st) noexcept:
         free(st.frame.comp[i].plane)
         free(st.frame.comp[i].row_buffer)
         free(st.frame.comp[i].coef)
+        free(st.frame.comp[i].nonzero)
     free(st.colsum)
     free(st.ac_skip)
     free(st)
@@ -1135,9 +1143,14 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     cdef BitReader zero_bits
     cdef BitReader* reader
     cdef int16_t* block
+    cdef size_t block_index
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result = HUFF_OK, expected_rst = 0, lost = 0
     cdef int ri = st.restart_interval, left_in_interval, block_x, block_y, mcu_row, last_good
     cdef int ss = scan.ss, se = scan.se, ah = scan.ah, al = scan.al
+    cdef int run_blocks, run_limit, passing = 0
+    cdef const uint64_t* run_nonzero
+    # An AC scan's band as a mask of zigzag positions (see prog_ac_refine); 0 for DC scans.
+    cdef uint64_t band = (~(<uint64_t>0) >> (63 - se)) & (~(<uint64_t>0) << ss) if ss > 0 else 0
     cdef long long mcu = 0, total
 
     for i in range(scan.ncomp):
@@ -1170,6 +1183,9 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
             break
         mcu_row = my if scan.ncomp > 1 else my // comps[0].v
         for mx in range(mcus_w):
+            if passing > 0:
+                passing -= 1       # inside an EOB run already counted (below)
+                continue
             if ri:
                 if left_in_interval == 0:
                     if st.eob_run > 0:
@@ -1194,41 +1210,71 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 continue
             # libjpeg's last_good_iMCU_row: the MCU row of the last MCU started with its data intact.
             last_good = mcu_row
+            if band and st.eob_run > 0 and lost == 0:
+                # The blocks of an EOB run read nothing in an AC first scan (G.1.2.2), nor in a refinement
+                # when none of their coefficients in the band is nonzero yet (G.1.2.3: no correction bits), so
+                # they cannot overrun: those of them within this row and restart interval are counted off at
+                # once. (AC scans code one component, one block per MCU.)
+                run_limit = min(st.eob_run, mcus_w - mx)
+                if ri:
+                    run_limit = min(run_limit, left_in_interval + 1)
+                run_blocks = run_limit
+                if ah:
+                    run_nonzero = comps[0].nonzero + (<size_t>my * comps[0].coef_blocks_w + mx)
+                    run_blocks = 0
+                    while run_blocks < run_limit and (run_nonzero[run_blocks] & band) == 0:
+                        run_blocks += 1
+                if run_blocks > 0:
+                    if ri:
+                        left_in_interval -= run_blocks - 1
+                    st.eob_run -= run_blocks
+                    mcu += run_blocks
+                    passing = run_blocks - 1
+                    continue
             reader = &br
             if lost == 2:
                 br_init(&zero_bits, data, size, size)
                 zero_bits.stopped = 1
                 reader = &zero_bits
-            for i in range(scan.ncomp):
-                comp = comps[i]
-                for by in range(comp.v if scan.ncomp > 1 else 1):
-                    for bx in range(comp.h if scan.ncomp > 1 else 1):
-                        if scan.ncomp > 1:
-                            block_y = my * comp.v + by
-                            block_x = mx * comp.h + bx
-                        else:
-                            block_y = my
-                            block_x = mx
-                        block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * comp.coef_stride
-                        if ss == 0:
+            if band:
+                # An AC scan: one component, one block per MCU (its blocks in raster order, T.81 A.2.2).
+                comp = comps[0]
+                block_index = <size_t>my * comp.coef_blocks_w + mx
+                block = comp.coef + block_index * 64
+                if ah == 0:
+                    result = prog_ac_first(reader, ac_tables[0], block, comp.nonzero + block_index, ss, se, al,
+                                           &st.eob_run)
+                else:
+                    result = prog_ac_refine(reader, ac_tables[0], block, comp.nonzero + block_index, ss, se, al,
+                                            &st.eob_run)
+                if result < 0:
+                    entropy_message(st, reader, result, comp.id, mcu, total)
+                    return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                if reader.concealed and not st.warned:
+                    concealed_message(st, reader, comp.id, mcu, total)
+                    must_raise(st, False)
+            else:
+                for i in range(scan.ncomp):
+                    comp = comps[i]
+                    for by in range(comp.v if scan.ncomp > 1 else 1):
+                        for bx in range(comp.h if scan.ncomp > 1 else 1):
+                            if scan.ncomp > 1:
+                                block_y = my * comp.v + by
+                                block_x = mx * comp.h + bx
+                            else:
+                                block_y = my
+                                block_x = mx
+                            block = comp.coef + (<size_t>block_y * comp.coef_blocks_w + block_x) * comp.coef_stride
                             if ah == 0:
                                 result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
                             else:
                                 result = prog_dc_refine(reader, block, al)
-                        elif ah == 0:
-                            result = prog_ac_first(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
-                        else:
-                            result = prog_ac_refine(reader, ac_tables[i], block, ss, se, al, &st.eob_run)
-                        if result < 0:
-                            entropy_message(st, reader, result, comp.id, mcu, total)
-                            return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
-                        if reader.concealed and not st.warned:
-                            concealed_message(st, reader, comp.id, mcu, total)
-                            must_raise(st, False)
-                    if result < 0:
-                        break
-                if result < 0:
-                    break
+                            if result < 0:
+                                entropy_message(st, reader, result, comp.id, mcu, total)
+                                return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
+                            if reader.concealed and not st.warned:
+                                concealed_message(st, reader, comp.id, mcu, total)
+                                must_raise(st, False)
             if lost == 2:
                 lost = 1
             if not lost and br_overrun(&br):
@@ -1420,9 +1466,12 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
                     smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
                     smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
                     block = smoothed
-                ac_bits = 0
-                for k in range(1, 64):
-                    ac_bits |= block[k]
+                if block == smoothed or comp.nonzero == NULL:
+                    ac_bits = 0
+                    for k in range(1, 64):
+                        ac_bits |= block[k]
+                else:
+                    ac_bits = comp.nonzero[<size_t>by * comp.coef_blocks_w + bx] != 0   # Huffman scans keep it exact
                 idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
                             comp.stride)
 

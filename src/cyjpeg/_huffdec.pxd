@@ -6,11 +6,15 @@
 # quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
 # Also the four block routines of progressive scans (T.81 G.1.2: DC first / refinement, AC first / refinement
-# with EOB runs), which update a block of the coefficient buffer in place.
+# with EOB runs), which update a block of the coefficient buffer in place, and with it the block's map of
+# nonzero AC coefficients that lets a refinement jump over zero runs and visit only the nonzero coefficients.
 from libc.stdint cimport uint8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_skip, br_note_concealed
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
+
+cdef extern from "_intrin.h":
+    int cy_ctz64(uint64_t x) noexcept nogil
 
 # Codes up to this many bits are decoded with one table read; longer ones walk maxcode.
 cdef enum:
@@ -244,63 +248,112 @@ cdef inline int prog_dc_refine(BitReader* br, int16_t* block, int al) noexcept n
     return HUFF_OK
 
 
-cdef inline int prog_ac_first(BitReader* br, const HuffTable* ac_table, int16_t* block, int ss, int se, int al,
-                              int* eob_run) noexcept nogil:
+cdef inline int prog_ac_first(BitReader* br, const HuffTable* ac_table, int16_t* block, uint64_t* nonzero,
+                              int ss, int se, int al, int* eob_run) noexcept nogil:
     # G.1.2.2 (Figure G.3): coefficients Ss..Se of one block; a symbol with size 0 and run r < 15 starts an
     # EOB run of 2**r + (r more bits) blocks, this one included, that have no coefficient in this band.
-    cdef int k, symbol, run, size, value
+    # nonzero: the block's map of nonzero AC coefficients (bit k: zigzag position k), kept exact for
+    # prog_ac_refine; a value that wraps to 0 (hostile Al) clears its bit.
+    cdef int k, symbol, run, size, value, entry, position
+    cdef int16_t stored
+    cdef uint64_t bit, map
     if eob_run[0] > 0:
         eob_run[0] -= 1
         return HUFF_OK
+    map = nonzero[0]
     k = ss
     while k <= se:
         if br.nbits < 32:
             br_fast_refill(br)
-        symbol = huff_decode(br, ac_table)
-        if symbol < 0:
-            return symbol
-        run = symbol >> 4
-        size = symbol & 15
-        if size:
-            k += run           # at most 63 + 15: the zigzag table's guard entries keep the write in the block
-            value = huff_receive_extend(br, size)
-            block[ZIGZAG_TO_NATURAL[k]] = <int16_t>(<uint32_t>value << al)
-            k += 1
-        elif run == 15:
-            k += 16            # ZRL
+        # One table read yields run, size and value when code and value bits fit in the lookahead.
+        entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        if entry:
+            k += (entry >> 4) & 15
+            br_skip(br, entry & 15)
+            value = entry >> 8
         else:
-            value = 1 << run
-            if run:
-                value += <int>(br.acc >> (64 - run))
-                br_skip(br, run)
-            eob_run[0] = value - 1
-            break
+            symbol = huff_decode(br, ac_table)
+            if symbol < 0:
+                nonzero[0] = map
+                return symbol
+            run = symbol >> 4
+            size = symbol & 15
+            if size:
+                k += run       # at most 63 + 15: the zigzag table's guard entries keep the write in the block
+                value = huff_receive_extend(br, size)
+            elif run == 15:
+                k += 16        # ZRL
+                continue
+            else:
+                value = 1 << run
+                if run:
+                    value += <int>(br.acc >> (64 - run))
+                    br_skip(br, run)
+                eob_run[0] = value - 1
+                break
+        stored = <int16_t>(<uint32_t>value << al)
+        block[ZIGZAG_TO_NATURAL[k]] = stored
+        position = k if k < 64 else 63          # where the guard entries write
+        bit = (<uint64_t>1) << position
+        map = (map & ~bit) | (bit if stored != 0 else 0)
+        k += 1
+    nonzero[0] = map
     return HUFF_OK
 
 
-cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t* block, int ss, int se, int al,
-                               int* eob_run) noexcept nogil:
+cdef inline void refine_passed(BitReader* br, int16_t* block, uint64_t passed, int plus) noexcept nogil:
+    # G.1.2.3: one correction bit for each nonzero coefficient in `passed` (zigzag positions), in zigzag
+    # order; a 1 adds 1 << Al away from zero unless that bit is already set. A coefficient that was nonzero
+    # stays nonzero (|value| + 2**Al cannot wrap to 0 in int16), so the nonzero map needs no update.
+    cdef int16_t* coef
+    cdef int c, update
+    while passed:
+        if br.nbits < 16:
+            br_fast_refill(br)
+        coef = block + ZIGZAG_TO_NATURAL[cy_ctz64(passed)]
+        passed &= passed - 1
+        c = coef[0]
+        update = <int>(br.acc >> 63) & ((c & plus) == 0)
+        br_skip(br, 1)
+        coef[0] = <int16_t>(c + (update * (plus if c >= 0 else -plus)))
+
+
+cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t* block, uint64_t* nonzero,
+                               int ss, int se, int al, int* eob_run) noexcept nogil:
     # G.1.2.3 (Figures G.4 to G.7): one more bit of every coefficient already nonzero in Ss..Se (a correction
     # bit each, read as the zero run passes them), and new coefficients of magnitude 1 << Al placed after
     # `run` still-zero coefficients. Within an EOB run only the correction bits are read.
-    cdef int k = ss, symbol, run, size, new_value
+    # nonzero (the block's map of nonzero coefficients by zigzag position, see prog_ac_first) turns the walk
+    # over the band into bit operations: the zero run ends at the (run+1)-th clear bit from k, and only set
+    # bits cost a read.
+    cdef int k = ss, symbol, run, size, new_value, position, entry
     cdef int plus = 1 << al
-    cdef int minus = -(1 << al)
-    cdef int16_t* coef
+    cdef uint64_t map = nonzero[0]
+    cdef uint64_t band = (~(<uint64_t>0) >> (63 - se)) & (~(<uint64_t>0) << ss)    # 1 <= ss <= se <= 63
+    cdef uint64_t zeros, from_k
     if eob_run[0] == 0:
         while k <= se:
             if br.nbits < 32:
                 br_fast_refill(br)
-            symbol = huff_decode(br, ac_table)
-            if symbol < 0:
-                return symbol
-            run = symbol >> 4
-            size = symbol & 15
-            new_value = 0
-            if size:
-                # T.81 allows only size 1 here; libjpeg warns and carries on for others, and so do we.
-                new_value = plus if huff_get_bit(br) else minus
-            elif run != 15:
+            # The usual symbol (run, size 1) and its sign bit in one table read: fast_ac's value is then +-1
+            # (a larger value means size > 1, whose single bit the general path below reads).
+            entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+            if entry and (entry >> 8 == 1 or entry >> 8 == -1):
+                run = (entry >> 4) & 15
+                br_skip(br, entry & 15)
+                new_value = plus if entry > 0 else -plus
+            else:
+                symbol = huff_decode(br, ac_table)
+                if symbol < 0:
+                    nonzero[0] = map
+                    return symbol
+                run = symbol >> 4
+                size = symbol & 15
+                new_value = 0
+                if size:
+                    # T.81 allows only size 1 here; libjpeg warns and carries on for others, and so do we.
+                    new_value = plus if huff_get_bit(br) else -plus
+            if new_value == 0 and run != 15:
                 eob_run[0] = 1 << run
                 if run:
                     if br.nbits < 32:
@@ -308,26 +361,28 @@ cdef inline int prog_ac_refine(BitReader* br, const HuffTable* ac_table, int16_t
                     eob_run[0] += <int>(br.acc >> (64 - run))
                     br_skip(br, run)
                 break              # the rest of the band is handled as part of the EOB run below
-            # Skip `run` zero coefficients (ZRL: 16), refining the nonzero ones passed on the way.
-            while k <= se:
-                coef = block + ZIGZAG_TO_NATURAL[k]
-                if coef[0] != 0:
-                    if huff_get_bit(br) and (coef[0] & plus) == 0:
-                        coef[0] = <int16_t>(coef[0] + (plus if coef[0] >= 0 else minus))
-                else:
-                    run -= 1
-                    if run < 0:
-                        break
-                k += 1
+            # Skip `run` zero coefficients (ZRL: 16), refining the nonzero ones passed on the way: the run
+            # stops on the (run+1)-th zero of the band from k, or past Se when the band has too few.
+            from_k = band & (~(<uint64_t>0) << k)
+            zeros = from_k & ~map
+            while run > 0 and zeros:
+                zeros &= zeros - 1
+                run -= 1
+            if zeros:
+                position = cy_ctz64(zeros)
+                refine_passed(br, block, from_k & map & ((zeros & (~zeros + 1)) - 1), plus)
+            else:
+                position = se + 1
+                refine_passed(br, block, from_k & map, plus)
             if new_value:
-                block[ZIGZAG_TO_NATURAL[k]] = <int16_t>new_value
-            k += 1
+                # Past Se this writes outside the band (position 64: the guard entry, coefficient 63) as the
+                # coefficient walk always has.
+                block[ZIGZAG_TO_NATURAL[position]] = <int16_t>new_value
+                map |= (<uint64_t>1) << (position if position < 64 else 63)
+            k = position + 1
     if eob_run[0] > 0:
-        while k <= se:
-            coef = block + ZIGZAG_TO_NATURAL[k]
-            if coef[0] != 0:
-                if huff_get_bit(br) and (coef[0] & plus) == 0:
-                    coef[0] = <int16_t>(coef[0] + (plus if coef[0] >= 0 else minus))
-            k += 1
+        if k <= se:
+            refine_passed(br, block, band & (~(<uint64_t>0) << k) & map, plus)
         eob_run[0] -= 1
+    nonzero[0] = map
     return HUFF_OK
