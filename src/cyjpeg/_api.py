@@ -204,8 +204,9 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     max_pixels: refuse (JpegError) a frame of more than this many pixels before allocating anything; the
         default is twice Pillow's MAX_IMAGE_PIXELS, where Pillow refuses; None for no limit. Memory used is
         the output and a few MCU rows of samples (whole sample planes for non-interleaved sequential and for
-        lossless files), and for progressive files 2 bytes per coefficient (at scale 8, 2 bytes per block for
-        the components output one sample per block, whose AC scans are not read; see scale).
+        lossless files), and for progressive files 2 bytes per coefficient plus 8 per block (Huffman-coded:
+        a map of the nonzero coefficients); at scale 8, 2 bytes per block for the components output one
+        sample per block, whose AC scans are not read (see scale).
     strict: what damaged data gives.
         None (default), as Pillow: damage inside the data that libjpeg conceals with a warning (a bad Huffman
         code, scan data cut short by a marker, lost restart markers, an overlong EOB run, a component no
