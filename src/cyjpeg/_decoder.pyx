@@ -1574,6 +1574,10 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         # A sequential file whose first scan holds every component is output as that scan is decoded; libjpeg
         # (so Pillow) reads nothing after its last MCU, so what follows cannot make the decode fail.
         single_scan = not frame.progressive and scan.ncomp == frame.ncomp
+        if frame.progressive and threads > 1:
+            # Every scan read, in groups on several threads (see decode_scan_groups); 0 when declined, with the
+            # state as it was, for the loop below to read them all as threads=1 does.
+            scans = decode_scan_groups(st, &scan, base, size, &pos, &marker, threads)
         while marker == M_SOS:
             scans += 1
             if scans > MAX_SCANS:
@@ -2621,6 +2625,271 @@ cdef long long progressive_outputs_split = 0
 def _progressive_outputs_split():
     """Tests: how many progressive files had their output stage run in bands (decode threads=N)."""
     return progressive_outputs_split
+
+
+# ----------------------------------------------------------------------------------------------------------
+# decode(threads=N) on a Huffman progressive file: the scans themselves on several threads. Scans are separate
+# bitstreams whose data is found without decoding it (scan_data_end), and two scans can run at once when they
+# write different coefficients. A scan writes the DC terms (Ss = 0) or some AC terms (Ss > 0) of its
+# components; all the AC scans of one component also share its nonzero map, one 64-bit word per block that a
+# first scan and a refinement both rewrite, so they are kept in file order on one thread even when their bands
+# are disjoint. The scans thus fall into independent groups: every DC scan (interleaved DC scans tie the
+# components' DC together), and the AC scans of each component; each group is read in file order on one
+# thread, the groups on as many threads as there are, largest first (Pillow's simple progression of a 4:2:0
+# photo: the luma AC chain on one thread, the DC and chroma scans on the other).
+#
+# Exactness: the scan headers and the segments between scans are read first, in file order, on the state
+# as the serial loop reads them (prepare_scan's checks and coef_bits, quantization latching, DRI), and each
+# scan's Huffman tables and restart interval are copied as they are in force at its SOS (a DHT may redefine
+# a table between scans). Each group decodes on its own copy of the state. Only a clean file takes this
+# path: any header trouble, any data that runs out, and any scan that reports anything at all (damage
+# concealed or raised, a lost restart marker, an EOB run too long, a scan ending elsewhere than where its
+# data ends) throw the result away: the coefficients are zeroed, the state restored, and the serial loop reads
+# the file from the first scan, so that every message and every concealed pixel comes out as with threads=1.
+
+cdef enum:
+    GROUP_MAX_SCANS = 64            # more scans than real files have (libjpeg's scripts: about 10): serial
+    SCAN_UNREAD = 0
+    SCAN_CLEAN = 1
+    SCAN_UNCLEAN = 2
+
+
+ctypedef struct ScanRecord:
+    Scan scan
+    size_t start, end               # the scan's entropy-coded data: first byte, and the marker that ends it
+    int restart_interval            # DRI in force at the scan
+    int dc_sel[MAX_COMPONENTS]      # table selectors of each scan component (after prepare_scan)
+    int ac_sel[MAX_COMPONENTS]
+    HuffTable* tables               # the tables in force at its SOS: a DC first scan's per scan component, an
+                                    # AC scan's one AC table; NULL for a DC refinement (it reads raw bits)
+    int group
+    int result                      # SCAN_UNREAD, SCAN_CLEAN, SCAN_UNCLEAN
+    int last_good_mcu_row           # as the scan leaves them in the state
+    int dc_pred[MAX_COMPONENTS]
+
+
+cdef void decode_scan_group(DecoderState* st, ScanRecord* records, int count, int group, const uint8_t* data,
+                            size_t size) noexcept nogil:
+    # The scans of one group in file order on st, this group's copy of the state. Stops at the first scan
+    # that is not clean (the whole parallel result is then thrown away).
+    cdef ScanRecord* rec
+    cdef Component* comp
+    cdef int k, i, status
+    cdef size_t pos
+    for k in range(count):
+        rec = &records[k]
+        if rec.group != group:
+            continue
+        st.restart_interval = rec.restart_interval
+        for i in range(rec.scan.ncomp):
+            comp = &st.frame.comp[rec.scan.comp_index[i]]
+            comp.dc_table = rec.dc_sel[i]
+            comp.ac_table = rec.ac_sel[i]
+            if rec.scan.ss > 0:
+                if i == 0:
+                    memcpy(&st.ac_tables[rec.ac_sel[0]], &rec.tables[0], sizeof(HuffTable))
+            elif rec.scan.ah == 0:
+                memcpy(&st.dc_tables[rec.dc_sel[i]], &rec.tables[i], sizeof(HuffTable))
+        st.eob_run = 0
+        st.dead = 0
+        st.warned = 0
+        st.message[0] = 0
+        pos = rec.start
+        status = decode_progressive_scan(st, &rec.scan, data, size, &pos)
+        if (status != STATUS_OK or st.message[0] != 0 or st.warned or st.dead or st.eob_run != 0
+                or pos != rec.end):
+            rec.result = SCAN_UNCLEAN
+            return
+        rec.result = SCAN_CLEAN
+        rec.last_good_mcu_row = st.last_good_mcu_row
+        for i in range(rec.scan.ncomp):
+            rec.dc_pred[i] = st.frame.comp[rec.scan.comp_index[i]].dc_pred
+
+
+cdef class _ScanGroup:
+    """One group of progressive scans (decode_scan_groups) for the shared pool; run() releases the GIL."""
+    cdef DecoderState* state
+    cdef ScanRecord* records
+    cdef int count, group
+    cdef const uint8_t* data
+    cdef size_t size
+
+    def run(self):
+        with nogil:
+            decode_scan_group(self.state, self.records, self.count, self.group, self.data, self.size)
+
+
+cdef int find_group(int* parent, int k) noexcept:
+    while parent[k] != k:
+        k = parent[k]
+    return k
+
+
+cdef int decode_scan_groups(DecoderState* st, Scan* scan, const uint8_t* data, size_t size, size_t* pos_io,
+                            int* marker_io, int threads) except -1:
+    # From the first SOS (scan, pos_io, marker_io as parse_to_first_scan leaves them): the scan count when
+    # every scan is read and the state is as the serial loop leaves it (pos_io, marker_io at what follows the
+    # last scan); 0 when declined, everything as it was on entry and no coefficient written.
+    cdef Frame* frame = &st.frame
+    cdef DecoderState* saved = NULL
+    cdef ScanRecord* records = NULL
+    cdef ScanRecord* rec
+    cdef DecoderState** states = NULL
+    cdef Component* comp
+    cdef Scan saved_scan = scan[0]
+    cdef size_t pos = pos_io[0]
+    cdef int marker = marker_io[0]
+    cdef int count = 0, k, j, i, ci, groups = 0, ntables, status
+    cdef int parent[GROUP_MAX_SCANS]
+    cdef int group_of[GROUP_MAX_SCANS]
+    cdef bint share, decoded = False, clean = False
+    cdef _ScanGroup job
+    if (threads < 2 or not frame.progressive or frame.arithmetic or frame.lossless or st.pass_over_scans
+            or st.warned or st.rows_done != 0 or <long long>frame.width * frame.height < split_min_pixels):
+        return 0
+    saved = <DecoderState*>malloc(sizeof(DecoderState))
+    records = <ScanRecord*>calloc(GROUP_MAX_SCANS, sizeof(ScanRecord))
+    if saved == NULL or records == NULL:
+        free(saved)
+        free(records)
+        return 0
+    memcpy(saved, st, sizeof(DecoderState))
+    try:
+        # 1. The headers in file order, as the serial loop reads them; any trouble declines.
+        try:
+            while marker == M_SOS:
+                if count == GROUP_MAX_SCANS:
+                    return 0
+                st.scan_number = count + 1
+                prepare_scan(st, scan)
+                if st.warned:
+                    return 0
+                rec = &records[count]
+                rec.scan = scan[0]
+                rec.start = pos
+                rec.end = scan_data_end(data, size, pos)
+                if rec.end >= size:
+                    return 0               # the data runs out: truncation is the serial loop's to report
+                rec.restart_interval = st.restart_interval
+                ntables = 0
+                if scan.ss > 0:
+                    ntables = 1
+                elif scan.ah == 0:
+                    ntables = scan.ncomp
+                if ntables:
+                    rec.tables = <HuffTable*>malloc(ntables * sizeof(HuffTable))
+                    if rec.tables == NULL:
+                        return 0
+                count += 1
+                for i in range(scan.ncomp):
+                    comp = &frame.comp[scan.comp_index[i]]
+                    rec.dc_sel[i] = comp.dc_table
+                    rec.ac_sel[i] = comp.ac_table
+                    if scan.ss > 0:
+                        memcpy(&rec.tables[0], &st.ac_tables[comp.ac_table], sizeof(HuffTable))
+                    elif scan.ah == 0:
+                        memcpy(&rec.tables[i], &st.dc_tables[comp.dc_table], sizeof(HuffTable))
+                pos = rec.end
+                marker = parse_segments(st, data, size, &pos, None, scan)
+                if st.warned:
+                    return 0
+        except Exception:
+            return 0
+        # 2. The groups: scans that share a component and are both DC or both AC scans are joined.
+        for k in range(count):
+            parent[k] = k
+            for j in range(k):
+                share = False
+                if (records[j].scan.ss == 0) == (records[k].scan.ss == 0):
+                    for i in range(records[k].scan.ncomp):
+                        for ci in range(records[j].scan.ncomp):
+                            if records[k].scan.comp_index[i] == records[j].scan.comp_index[ci]:
+                                share = True
+                if share:
+                    parent[find_group(parent, j)] = find_group(parent, k)
+        for k in range(count):
+            group_of[k] = -1
+        for k in range(count):
+            j = find_group(parent, k)
+            if group_of[j] < 0:
+                group_of[j] = groups
+                groups += 1
+            records[k].group = group_of[j]
+        if groups < 2:
+            return 0
+        # Largest first (the pool hands the jobs out in list order): the bytes of the group's scans.
+        costs = [0] * groups
+        for k in range(count):
+            costs[records[k].group] += records[k].end - records[k].start
+        order = sorted(range(groups), key=lambda g: -costs[g])
+        states = <DecoderState**>calloc(groups, sizeof(DecoderState*))
+        if states == NULL:
+            return 0
+        for k in range(groups):
+            states[k] = <DecoderState*>malloc(sizeof(DecoderState))
+            if states[k] == NULL:
+                return 0
+            memcpy(states[k], st, sizeof(DecoderState))
+        jobs = []
+        for g in order:
+            job = _ScanGroup.__new__(_ScanGroup)
+            job.state = states[g]
+            job.records = records
+            job.count = count
+            job.group = g
+            job.data = data
+            job.size = size
+            jobs.append(job)
+        # 3. The scans; from here a decline must also zero what they wrote.
+        decoded = True
+        run_shared(jobs, threads)
+        for k in range(count):
+            if records[k].result != SCAN_CLEAN:
+                return 0
+        # As the serial loop leaves the state after these scans.
+        for k in range(count):
+            rec = &records[k]
+            for i in range(rec.scan.ncomp):
+                comp = &frame.comp[rec.scan.comp_index[i]]
+                comp.scanned = 1
+                comp.dc_pred = rec.dc_pred[i]
+            st.last_good_mcu_row = rec.last_good_mcu_row
+        st.eob_run = 0
+        st.dead = 0
+        clean = True
+        pos_io[0] = pos
+        marker_io[0] = marker
+        global progressive_scans_split
+        progressive_scans_split += 1
+        return count
+    finally:
+        if not clean:
+            memcpy(st, saved, sizeof(DecoderState))
+            scan[0] = saved_scan
+            if decoded:
+                for ci in range(frame.ncomp):
+                    comp = &frame.comp[ci]
+                    memset(comp.coef, 0, <size_t>comp.coef_blocks_w * comp.coef_blocks_h * comp.coef_stride
+                           * sizeof(int16_t))
+                    if comp.nonzero != NULL:
+                        memset(comp.nonzero, 0, <size_t>comp.coef_blocks_w * comp.coef_blocks_h * sizeof(uint64_t))
+        if states != NULL:
+            for k in range(groups):
+                free(states[k])
+            free(states)
+        for k in range(count):
+            free(records[k].tables)
+        free(records)
+        free(saved)
+
+
+# Progressive files whose scans were read in groups on several threads since import (tests).
+cdef long long progressive_scans_split = 0
+
+
+def _progressive_scans_split():
+    """Tests: how many progressive files had their scans read on several threads (decode threads=N)."""
+    return progressive_scans_split
 
 
 # The scan loops of arithmetic-coded frames, and of lossless ones.
