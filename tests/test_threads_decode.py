@@ -243,7 +243,8 @@ def test_progressive_with_restarts_is_serial():
     data = buffer.getvalue()
     before = _decoder._pipelined_scans_decoded(), _decoder._progressive_outputs_split()
     threaded, splits = decode_counting_splits(data, threads=3)
-    # The scans are read on one thread; only the output stage (transform and convert) runs in bands.
+    # No restart-interval bands or pipeline (those are sequential); the scans are read in groups
+    # (test_progressive_scans_in_groups) and the output stage runs in bands.
     assert splits == 0
     assert (_decoder._pipelined_scans_decoded(), _decoder._progressive_outputs_split()) == (before[0], before[1] + 1)
     np.testing.assert_array_equal(threaded, pillow_decode(data))
@@ -451,3 +452,146 @@ def test_an_interrupted_wait_never_frees_what_a_worker_still_uses():
         signal.signal(signal.SIGALRM, previous)
     assert interrupted > 0
     np.testing.assert_array_equal(cyjpeg.decode(with_markers, threads=2), expected)
+
+
+def segments(data):
+    """(marker, start, end) of each marker segment of a JPEG, a scan's entropy-coded data included in its SOS."""
+    found, at = [], 2
+    while at < len(data):
+        marker = data[at + 1]
+        if marker == 0xD9:
+            break
+        end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if marker == 0xDA:
+            while not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+                end += 1
+        found.append((marker, at, end))
+        at = end
+    return found
+
+
+def ac_tables_in_one_slot(data):
+    """Pillow's progressive file re-muxed so that every AC scan uses AC table 0: the DHT before each chroma AC
+    scan now redefines the slot the luma scans use, so each scan must decode with the table in force at its
+    own SOS (the groups run out of file order)."""
+    out = bytearray(data[:2])
+    for marker, start, end in segments(data):
+        segment = bytearray(data[start:end])
+        if marker == 0xC4:
+            at = 4
+            while at < 2 + int.from_bytes(segment[2:4], "big"):
+                if segment[at] >> 4 == 1:
+                    segment[at] = 0x10
+                at += 17 + sum(segment[at + 1:at + 17])
+        elif marker == 0xDA and segment[5 + 2 * segment[4]] > 0:       # an AC scan (Ss > 0)
+            segment[6] &= 0xF0
+        out += segment
+    return bytes(out + b"\xff\xd9")
+
+
+def pillow_progressive(mode="RGB", size=(333, 300), seed=21, **options):
+    pixels = synthetic_image(size[1], size[0], channels={"L": 1, "RGB": 3, "CMYK": 4}[mode], seed=seed)
+    if mode == "L":
+        image = Image.fromarray(pixels[..., 0] if pixels.ndim == 3 else pixels, "L")
+    else:
+        image = Image.fromarray(pixels, mode)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", progressive=True, **options)
+    return buffer.getvalue()
+
+
+def decode_counting_groups(data, threads, **options):
+    before = _decoder._progressive_scans_split()
+    pixels = cyjpeg.decode(data, threads=threads, **options)
+    return pixels, _decoder._progressive_scans_split() - before
+
+
+PROGRESSIVE_FILES = {
+    "4:2:0": lambda: pillow_progressive(subsampling="4:2:0", quality=80),
+    "4:4:4": lambda: pillow_progressive(subsampling="4:4:4", quality=90),
+    "4:2:2 optimize": lambda: pillow_progressive(subsampling="4:2:2", quality=75, optimize=True),
+    "gray": lambda: pillow_progressive("L", quality=85),
+    "cmyk": lambda: pillow_progressive("CMYK", quality=85),
+    "restart rows": lambda: pillow_progressive(quality=85, restart_marker_rows=1),
+    "restart blocks": lambda: pillow_progressive(quality=70, restart_marker_blocks=7),
+    "one ac slot": lambda: ac_tables_in_one_slot(pillow_progressive(subsampling="4:2:0", quality=80)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRESSIVE_FILES))
+def test_progressive_scans_in_groups(name):
+    data = PROGRESSIVE_FILES[name]()
+    serial, groups = decode_counting_groups(data, threads=1)
+    assert groups == 0                           # threads=1 takes the serial loop
+    np.testing.assert_array_equal(serial, pillow_decode(data))
+    for threads in (2, 3):
+        for strict in (None, True, False):
+            threaded, groups = decode_counting_groups(data, threads, strict=strict)
+            assert groups == 1, (threads, strict)
+            np.testing.assert_array_equal(threaded, serial, err_msg=f"threads={threads}")
+    # Below the size limit the scans stay on one thread.
+    _decoder._set_split_min_pixels(1 << 30)
+    assert decode_counting_groups(data, threads=2)[1] == 0
+
+
+def test_one_ac_slot_file_really_redefines_the_slot():
+    # The re-muxed file (above) is what it claims: every AC scan selects table 0, and the tables differ.
+    data = ac_tables_in_one_slot(pillow_progressive(subsampling="4:2:0", quality=80))
+    ac_selectors, ac_tables = set(), set()
+    for marker, start, end in segments(data):
+        if marker == 0xDA and data[start + 5 + 2 * data[start + 4]] > 0:
+            ac_selectors.add(data[start + 6] & 0x0F)
+        elif marker == 0xC4 and data[start + 4] >> 4 == 1:
+            ac_tables.add(data[start + 4:end])
+    assert ac_selectors == {0} and len(ac_tables) > 4
+
+
+@pytest.mark.parametrize("strict", [None, True, False])
+@pytest.mark.parametrize("name", ["4:2:0", "restart rows", "cmyk"])
+def test_damaged_progressive_scans_decode_as_serial(name, strict):
+    # Truncated, and bytes overwritten, inserted or deleted in the scans: the groups' result is thrown away and
+    # the serial loop gives the same pixels, warnings and errors as threads=1.
+    original = PROGRESSIVE_FILES[name]()
+    rng = np.random.default_rng(22)
+    first_scan = original.index(b"\xff\xda")
+    cases = [original[:cut] for cut in (len(original) // 2, len(original) - 2, len(original) - 40)]
+    for trial in range(12):
+        data = bytearray(original)
+        at = int(rng.integers(first_scan + 20, len(data) - 2))
+        if trial % 3 == 0:
+            data[at] = int(rng.integers(0, 256))
+        elif trial % 3 == 1:
+            data[at:at] = bytes(rng.integers(0, 256, 3, dtype=np.uint8))
+        else:
+            del data[at:at + int(rng.integers(1, 40))]
+        cases.append(bytes(data))
+    damaged_outcomes = 0
+    thrown_away = _decoder._progressive_groups_thrown_away()
+    for data in cases:
+        serial, serial_warnings = outcome_and_warnings(data, threads=1, strict=strict)
+        damaged_outcomes += isinstance(serial, tuple) or bool(serial_warnings)
+        assert_same_outcome(data, strict=strict)
+    assert damaged_outcomes > 3                  # the damage is really met
+    # ... and some of it inside scans the groups read (not only where the headers decline at once).
+    assert _decoder._progressive_groups_thrown_away() > thrown_away
+
+
+def test_progressive_corpus_files_decode_as_serial():
+    # Every progressive JPEG of the corpus (all categories), at threads 2 and 3 as at threads 1.
+    from conftest import CORPUS
+
+    paths = sorted((CORPUS / "jpeg").glob("*/*.jpg"))
+    if not paths:
+        pytest.skip(f"JPEG corpus not found under {CORPUS / 'jpeg'}")
+    progressive = grouped = 0
+    for path in paths:
+        data = path.read_bytes()
+        if b"\xff\xc2" not in data[:data.find(b"\xff\xda")]:
+            continue
+        progressive += 1
+        damaged = path.parent.name in ("corrupt-truncated", "restart")
+        for strict in (None, True, False) if damaged else (None,):
+            before = _decoder._progressive_scans_split()
+            assert_same_outcome(data, strict=strict)
+            grouped += _decoder._progressive_scans_split() > before
+    assert progressive > 20 and grouped > 15

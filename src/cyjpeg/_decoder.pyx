@@ -2867,6 +2867,8 @@ cdef int decode_scan_groups(DecoderState* st, Scan* scan, const uint8_t* data, s
             memcpy(st, saved, sizeof(DecoderState))
             scan[0] = saved_scan
             if decoded:
+                global progressive_groups_thrown_away
+                progressive_groups_thrown_away += 1
                 for ci in range(frame.ncomp):
                     comp = &frame.comp[ci]
                     memset(comp.coef, 0, <size_t>comp.coef_blocks_w * comp.coef_blocks_h * comp.coef_stride
@@ -2887,9 +2889,18 @@ cdef int decode_scan_groups(DecoderState* st, Scan* scan, const uint8_t* data, s
 cdef long long progressive_scans_split = 0
 
 
+# ... and whose groups' result was thrown away (a scan was not clean) for the serial loop to read them (tests).
+cdef long long progressive_groups_thrown_away = 0
+
+
 def _progressive_scans_split():
     """Tests: how many progressive files had their scans read on several threads (decode threads=N)."""
     return progressive_scans_split
+
+
+def _progressive_groups_thrown_away():
+    """Tests: how many times the scans read on several threads were not all clean and were read again serially."""
+    return progressive_groups_thrown_away
 
 
 # The scan loops of arithmetic-coded frames, and of lossless ones.
