@@ -184,8 +184,9 @@ def split_image_table(photo, rounds):
     """cyjpeg's threads=N on one photo. Encode: bands of MCU rows coded concurrently (same bytes, no markers).
     Decode, three files of the photo: with a restart marker after every MCU row (as cameras write them), read
     in bands of restart intervals; without markers, read by a two-stage pipeline (Huffman decoding on one
-    thread, inverse DCT, upsampling and colour on the other); progressive (Pillow's), whose scans are read on
-    one thread and whose output stage runs in bands. Wall time and CPU time (all threads of the process) are
+    thread, inverse DCT, upsampling and colour on the other); progressive (Pillow's), whose scans are read in
+    independent groups (the DC scans, each component's AC scans) on the threads and whose output stage runs
+    in bands. Wall time and CPU time (all threads of the process) are
     medians of interleaved rounds: on a shared machine the wall-clock ratio shows what the other core had to
     spare, the CPU time what the split costs."""
     try:

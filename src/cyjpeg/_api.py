@@ -226,7 +226,8 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     threads: decode one image on up to this many threads (worth it from about a megapixel); None or 0 for
         os.cpu_count(). Sequential files with restart markers (DRI, as many cameras write them) are decoded
         in bands of restart intervals, sequential files without them in a two-stage pipeline (two threads),
-        progressive files with their output stage in bands. The pixels, errors and warnings are the same for
+        progressive files with their scans in groups (DC scans, each component's AC scans) and their output
+        stage in bands. The pixels, errors and warnings are the same for
         any value: a file whose markers or data are damaged is decoded on one thread. Memory adds a few MCU
         rows per thread.
     """

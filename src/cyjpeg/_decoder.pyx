@@ -1513,8 +1513,9 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     sampling factors (every common layout), return its Y plane alone, (H, W), with the chroma only read past
     (the perceptual hash's input; a progressive file's chroma scans are not read at all unless strict == 1,
     see scan_cannot_show); other frames decode as usual. threads: up to this many threads for one
-    image (restart-interval bands, the two-stage pipeline, or the progressive output stage in bands; see
-    decode_split_scan and output_progressive_split); the result does not depend on it."""
+    image (restart-interval bands, the two-stage pipeline, or a progressive file's scans in groups and its
+    output stage in bands; see decode_split_scan, decode_scan_groups and output_progressive_split); the
+    result does not depend on it."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -2549,7 +2550,8 @@ def _pipelined_scans_decoded():
 # decode(threads=N) on a progressive file: the coefficient buffer is complete after the last scan, so its
 # inverse transform, upsampling and colour conversion (output_progressive) run in bands of MCU rows, each
 # with its own ring of planes, as the restart bands do (one MCU row of context above and below, transformed
-# only for the components upsampled vertically). The scans themselves are read on one thread.
+# only for the components upsampled vertically). The scans themselves are read in groups on the threads
+# (decode_scan_groups, below).
 
 cdef avx2_void output_band_avx2(DecoderState* st, SplitBand* band) noexcept nogil:
     band.status = output_band_impl(st, band, 1)
