@@ -1129,6 +1129,20 @@ cdef inline void dc_scan_rows(DcScan* dc_scan, Component** comps, bint interleav
                 dc_scan.comp[i].rows[by] = plane_row(comps[i], my * bs)
 
 
+cdef inline bint block_damage(DecoderState* st, BitReader* reader, int result, int comp_id, long long mcu,
+                              long long total) noexcept nogil:
+    # After a progressive block: True when the scan must stop (a status < 0, which only strict decoders
+    # return: concealing ones note damage in the reader), with the message set; concealed damage is
+    # reported once, as a warning or (strict) an error.
+    if result < 0:
+        entropy_message(st, reader, result, comp_id, mcu, total)
+        return True
+    if reader.concealed and not st.warned:
+        concealed_message(st, reader, comp_id, mcu, total)
+        must_raise(st, False)
+    return False
+
+
 cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
                                  size_t* pos_io) noexcept nogil:
     # T.81 G.1.2: one progressive scan into the coefficient buffers. DC scans (Ss = 0) may interleave
@@ -1247,12 +1261,8 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                 else:
                     result = prog_ac_refine(reader, ac_tables[0], block, comp.nonzero + block_index, ss, se, al,
                                             &st.eob_run)
-                if result < 0:
-                    entropy_message(st, reader, result, comp.id, mcu, total)
-                    return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
-                if reader.concealed and not st.warned:
-                    concealed_message(st, reader, comp.id, mcu, total)
-                    must_raise(st, False)
+                if block_damage(st, reader, result, comp.id, mcu, total):
+                    return STATUS_CORRUPT
             else:
                 for i in range(scan.ncomp):
                     comp = comps[i]
@@ -1269,12 +1279,8 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
                                 result = prog_dc_first(reader, dc_tables[i], &comp.dc_pred, block, al)
                             else:
                                 result = prog_dc_refine(reader, block, al)
-                            if result < 0:
-                                entropy_message(st, reader, result, comp.id, mcu, total)
-                                return STATUS_CORRUPT      # strict only: concealing decoders note damage in br
-                            if reader.concealed and not st.warned:
-                                concealed_message(st, reader, comp.id, mcu, total)
-                                must_raise(st, False)
+                            if block_damage(st, reader, result, comp.id, mcu, total):
+                                return STATUS_CORRUPT
             if lost == 2:
                 lost = 1
             if not lost and br_overrun(&br):
@@ -2079,13 +2085,16 @@ cdef class _DecodeBand:
 def run_shared(list jobs, int threads):
     """Run jobs (objects with run()) on the calling thread and threads - 1 workers of the encoder's pool,
     each taking the next job as it finishes one: the caller works instead of waiting, and no job waits
-    for a worker to wake up while another sits idle."""
-    from cyjpeg._encoder import band_pool, join_futures
+    for a worker to wake up while another sits idle. Every job runs through one JobGate (_encoder.pyx), so
+    however this ends, no job runs once it has returned or raised."""
+    from cyjpeg._encoder import band_pool, join_futures, JobGate
     pending = iter(jobs)
+    gate = JobGate()
 
     def work():
         for job in pending:        # a list iterator hands each job out once, under the GIL
-            job.run()
+            if not gate.run(job):
+                return
 
     helpers = []
     try:
@@ -2093,12 +2102,12 @@ def run_shared(list jobs, int threads):
         for _ in range(min(threads, len(jobs)) - 1):
             helpers.append(pool.submit(work))
         work()
+        join_futures(helpers)      # every job a helper has taken has run (the gate would skip it after close)
     finally:
-        # No helper may still run on the bands when the caller frees them, whatever ended this (an error,
-        # an interrupted wait); one that never started finds no job left and is cancelled.
-        join_futures(helpers)
+        # An error or an interrupted wait: jobs not started are skipped, running ones are waited for.
+        gate.close_and_wait()
     for helper in helpers:
-        if not helper.cancelled():
+        if not helper.cancelled():     # (join_futures cancels a helper that never started: no job left)
             helper.result()            # a helper's exception, if any
 
 
@@ -2511,19 +2520,20 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
             return SPLIT_DECLINED
         stage = _PipelineStage.__new__(_PipelineStage)
         stage.pipe = pipe
-        from cyjpeg._encoder import band_pool, join_futures
-        converting = band_pool(threads - 1).submit(stage.run)
+        from cyjpeg._encoder import band_pool, JobGate
+        gate = JobGate()
+        status = SPLIT_DECLINED
         try:
+            converting = band_pool(threads - 1).submit(gate.run, stage)
             with nogil:
                 status = pipeline_read(pipe, data, size, &end_pos)
         finally:
             if status != SPLIT_OK:
-                pipeline_stop(pipe)
-            # Not started: every row is converted (or stopped) already. Running: it must be done before the
-            # ring is freed, even if this wait is interrupted.
-            join_futures([converting])
-        if not converting.cancelled():
-            converting.result()
+                pipeline_stop(pipe)      # a converting stage that runs stops waiting for rows
+            # Not started: it never will (the gate). Running: it must be done before the ring is freed,
+            # however this ended (even by an exception between the submit and the read).
+            gate.close_and_wait()
+        converting.result()
         if status != SPLIT_OK:
             return SPLIT_DECLINED
     finally:

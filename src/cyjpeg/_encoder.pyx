@@ -652,6 +652,65 @@ def band_pool(int threads):
         return _pool
 
 
+cdef extern from "_sync.h":
+    ctypedef struct cy_sync:
+        pass
+    int cy_sync_init(cy_sync* sync) noexcept nogil
+    void cy_sync_destroy(cy_sync* sync) noexcept nogil
+    void cy_sync_lock(cy_sync* sync) noexcept nogil
+    void cy_sync_unlock(cy_sync* sync) noexcept nogil
+    void cy_sync_wait(cy_sync* sync) noexcept nogil
+    void cy_sync_wake_all(cy_sync* sync) noexcept nogil
+
+
+cdef class JobGate:
+    """What a threaded encode or decode passes its jobs through, so that the C memory they use is never
+    freed while one runs, however the caller's code ends (an error, or an exception a signal handler raised
+    anywhere in it, even between a pool.submit and storing its future, where a future-based join cannot
+    help). Workers call run(job); the caller ends with close_and_wait(), after which no job starts and
+    none is running. run() enters, runs and leaves in C: no Python code runs in between, so no exception
+    from a signal handler can come between the count and the job."""
+    cdef cy_sync sync
+    cdef int active            # jobs running now
+    cdef int closed            # no job starts any more
+
+    def __cinit__(self):
+        if cy_sync_init(&self.sync) != 0:
+            raise MemoryError("cannot make a lock for the worker threads")
+
+    def __dealloc__(self):
+        cy_sync_destroy(&self.sync)
+
+    def run(self, job):
+        """job.run() unless the gate is closed; True when it ran."""
+        cdef bint open_
+        cy_sync_lock(&self.sync)
+        open_ = not self.closed
+        if open_:
+            self.active += 1
+        cy_sync_unlock(&self.sync)
+        if not open_:
+            return False
+        try:
+            job.run()
+        finally:
+            cy_sync_lock(&self.sync)
+            self.active -= 1
+            cy_sync_wake_all(&self.sync)
+            cy_sync_unlock(&self.sync)
+        return True
+
+    def close_and_wait(self):
+        """No job starts after this; returns once none is running (waiting without the GIL, so the jobs'
+        own threads go on, and not interruptible: a pending Ctrl-C is raised just after)."""
+        with nogil:
+            cy_sync_lock(&self.sync)
+            self.closed = 1
+            while self.active:
+                cy_sync_wait(&self.sync)
+            cy_sync_unlock(&self.sync)
+
+
 def join_futures(futures):
     """Wait until every future has finished or been cancelled, even if the wait is interrupted (Ctrl-C, an
     exception raised by a signal handler): the jobs use C memory that the caller frees next. An interruption
@@ -676,10 +735,11 @@ cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -
     cdef int t, k, status, restart_number = 0
     jobs = [make_band(st, first, end, mode) for first, end in bands]
     pending = []
+    gate = JobGate()
     try:
         pool = band_pool(threads)
         for band in jobs:
-            pending.append(pool.submit(band.run))
+            pending.append(pool.submit(gate.run, band))
         # Bands are taken in order as they finish: the caller merges band i while the pool codes the later
         # ones, so only the last band's merge is left once the coding is done.
         for i in range(len(jobs)):
@@ -702,8 +762,8 @@ cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -
         return 0
     finally:
         # Whatever ends this early (an error, an interrupted wait), no band may still be running when the
-        # caller frees the state they read.
-        join_futures(pending)
+        # caller frees the state they read (bands not started by then are skipped).
+        gate.close_and_wait()
 
 
 cdef int encode_threaded(EncoderState* st, const uint16_t* qtables, bint optimize, list bands,
