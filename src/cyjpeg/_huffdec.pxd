@@ -23,6 +23,9 @@ cdef enum:
     # fast_seq's advance for an EOB: from a zigzag position of at most 62 it lands in 128..190, above anything
     # a coefficient or ZRL reaches (at most 62 + 16), so the end of the loop tells the two apart.
     SEQ_EOB_ADVANCE = 128
+    # fast_seq is indexed by this many bits.
+    SEQ_BITS = 10
+    SEQ_SIZE = 1024
 
 # Status codes returned by huff_build and the block decoders.
 cdef enum:
@@ -52,7 +55,7 @@ ctypedef struct HuffTable:
     # advance * 256 + total bits, where advance moves the zigzag position: run + 1 for a coefficient, 16 for
     # ZRL and SEQ_EOB_ADVANCE for an end of block (size 0, run below 15), which ends the block's loop, so
     # that the common symbols, EOB included, take no branch besides the loop's own.
-    int32_t fast_seq[LOOKAHEAD_SIZE]
+    int32_t fast_seq[SEQ_SIZE]
     # For AC tables at 1/8 scale: the multi-symbol skip table (_dcskip.pxd), built on first use into storage
     # the decoder owns; NULL until then, and again whenever huff_build redefines the table.
     const uint16_t* skip_multi
@@ -94,22 +97,7 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             return HUFF_TABLE_OVERFULL
         code <<= 1
     table.maxcode[17] = 0x7FFFFFFF
-    if is_dc:
-        for i in range(LOOKAHEAD_SIZE):
-            if table.lookahead[i] == 0:
-                continue
-            length = table.lookahead[i] >> 8
-            size = table.lookahead[i] & 0xFF
-            total = length + size
-            if size > 15 or total > LOOKAHEAD_BITS:
-                continue
-            value = 0
-            if size:
-                value = (i >> (LOOKAHEAD_BITS - total)) & ((1 << size) - 1)
-                if value < (1 << (size - 1)):   # T.81 F.2.2.1, Figure F.12 (EXTEND)
-                    value -= (1 << size) - 1
-            table.fast_seq[i] = value * 256 + total
-    else:
+    if not is_dc:
         for i in range(LOOKAHEAD_SIZE):
             if table.lookahead[i] == 0:
                 continue
@@ -121,10 +109,8 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             if size == 0:
                 if run == 15:
                     table.skip_ac[i] = <uint16_t>(16 * 256 + length)
-                    table.fast_seq[i] = 16 * 256 + length
                 else:                           # EOB (sequential scans read any run as end of block)
                     table.skip_ac[i] = <uint16_t>(64 * 256 + length)
-                    table.fast_seq[i] = SEQ_EOB_ADVANCE * 256 + length
                 continue
             if total > LOOKAHEAD_BITS:
                 continue
@@ -133,9 +119,47 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
                 value -= (1 << size) - 1
             table.fast_ac[i] = value * 256 + run * 16 + total
-            table.fast_seq[i] = value * 65536 + (run + 1) * 256 + total
+    huff_build_fast_seq(table, is_dc)
     table.defined = 1
     return HUFF_OK
+
+
+cdef inline void huff_build_fast_seq(HuffTable* table, bint is_dc) noexcept nogil:
+    # fast_seq (see HuffTable) over SEQ_BITS bits: one bit more than the lookahead, so that more codes have
+    # their value bits in the same read (a code itself is still at most LOOKAHEAD_BITS long here).
+    cdef int i, entry, length, sym, run, size, total, value
+    for i in range(SEQ_SIZE):
+        entry = table.lookahead[i >> (SEQ_BITS - LOOKAHEAD_BITS)]
+        if entry == 0:
+            continue
+        length = entry >> 8
+        sym = entry & 0xFF
+        if is_dc:
+            run = 0
+            size = sym
+            if size > 15:
+                continue                        # lossless only: no DCT scan reads it
+        else:
+            run = sym >> 4
+            size = sym & 15
+            if size == 0:
+                if run == 15:
+                    table.fast_seq[i] = 16 * 256 + length                   # ZRL
+                else:
+                    table.fast_seq[i] = SEQ_EOB_ADVANCE * 256 + length      # EOB
+                continue
+        total = length + size
+        if total > SEQ_BITS:
+            continue
+        value = 0
+        if size:
+            value = (i >> (SEQ_BITS - total)) & ((1 << size) - 1)
+            if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
+                value -= (1 << size) - 1
+        if is_dc:
+            table.fast_seq[i] = value * 256 + total
+        else:
+            table.fast_seq[i] = value * 65536 + (run + 1) * 256 + total
 
 
 cdef inline int huff_decode_slow(BitReader* br, const HuffTable* table) noexcept nogil:
@@ -212,7 +236,7 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
     # T.81 F.2.2.1: the DC difference, with its value bits in the same table read when they fit.
     if br.nbits < 32:
         br_fast_refill(br)
-    entry = dc_table.fast_seq[br.acc >> (64 - LOOKAHEAD_BITS)]
+    entry = dc_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
     if entry:
         br_skip(br, entry & 31)
         dc_pred[0] += entry >> 8
@@ -233,7 +257,7 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
     while k < 63:
         if br.nbits < 32:
             br_fast_refill(br)
-        entry = ac_table.fast_seq[br.acc >> (64 - LOOKAHEAD_BITS)]
+        entry = ac_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
         if entry:
             br_skip(br, entry & 31)
             k += (entry >> 8) & 255
