@@ -2086,7 +2086,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
                         result = dc_skip_block(&br, dc_tables[i], ac_tables[i], ac_tables[i].skip_multi,
                                                &comp.dc_pred, coef)
                     else:
-                        memset(coef, 0, sizeof(coef))
+                        cy_clear_block(coef)      # (SSE2 stores: a memset here becomes rep stos)
                         result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
                     if result < 0:
                         return SPLIT_DECLINED
