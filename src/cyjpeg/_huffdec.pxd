@@ -3,7 +3,8 @@
 # Owns: turning a DHT table (BITS counts and HUFFVAL symbols) into decode tables, with the checks libjpeg
 # makes (no over-subscribed lengths; DC symbols above 15 flagged for the scan to refuse); decoding one symbol through a 9-bit lookahead
 # table with a maxcode walk for longer codes (T.81 F.2.2.3, Figure F.16); and decoding one 8x8 block of
-# quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
+# quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order, where one
+# 10-bit table read (fast_seq) yields a whole DC difference or AC symbol with its value, EOB and ZRL included.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
 # Also the four block routines of progressive scans (T.81 G.1.2: DC first / refinement, AC first / refinement
 # with EOB runs), which update a block of the coefficient buffer in place, and with it the block's map of
