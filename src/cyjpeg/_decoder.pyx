@@ -44,7 +44,7 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
-from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2
+from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2, cy_clear_block
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -97,6 +97,12 @@ cdef enum:
     UPSAMPLE_H2V2_FANCY = 2
     UPSAMPLE_H1V2_FANCY = 3
     UPSAMPLE_REPLICATE = 4
+
+# The blocks of one MCU are all Huffman-decoded before any is inverse-transformed: the transform's 16-byte
+# loads of a block just written coefficient by coefficient would wait for those stores to drain (a failed
+# store-to-load forward); a few blocks later they have. T.81 B.2.3: an interleaved MCU has at most 10 blocks.
+cdef enum:
+    MCU_BLOCKS = 10
 
 # Marker codes (the byte after 0xFF), T.81 Table B.1.
 cdef enum:
@@ -975,6 +981,21 @@ cdef portable_void decode_sequential_scan_portable(DecoderState* st, Scan* scan,
     status[0] = decode_sequential_scan_impl(st, scan, data, size, pos_io, 0)
 
 
+cdef inline void transform_mcu(int16_t* mcu_coef, int blocks, const int* results, const int* block_sizes,
+                               const uint16_t** quants, uint8_t** dests, const Py_ssize_t* strides) noexcept nogil:
+    # The inverse transforms of one MCU's blocks (results: huff_decode_block's), each block cleared after
+    # use: a DC-only block wrote nothing but its DC term.
+    cdef int b
+    cdef int16_t* coef = mcu_coef
+    for b in range(blocks):
+        idct_scaled(block_sizes[b], results[b] == 1, coef, quants[b], dests[b], strides[b])
+        if results[b] == 1:
+            coef[0] = 0
+        else:
+            cy_clear_block(coef)
+        coef += 64
+
+
 cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
                                             size_t* pos_io, int avx2) noexcept nogil:
     # T.81 F.2 / Figure F.2 (decode_scan) for Huffman sequential scans. MCUs in raster order; an interleaved
@@ -990,7 +1011,16 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
     cdef const uint16_t* quants[MAX_COMPONENTS]
     cdef BitReader br
     cdef BitReader zero_bits       # a reader that only yields zeros, for the first MCU of a lost interval
-    cdef int16_t coef[64]
+    # One MCU's blocks, decoded before any is transformed (see MCU_BLOCKS); zero between MCUs.
+    cdef int16_t mcu_coef[MCU_BLOCKS * 64]
+    cdef uint8_t* mcu_dest[MCU_BLOCKS]
+    cdef const uint16_t* mcu_quant[MCU_BLOCKS]
+    cdef Py_ssize_t mcu_stride[MCU_BLOCKS]
+    cdef int mcu_size[MCU_BLOCKS]
+    cdef int mcu_result[MCU_BLOCKS]
+    cdef int blocks
+    cdef int16_t* coef
+    cdef uint8_t* block_rows[MAX_COMPONENTS][4]   # this MCU row: each component's block rows (v <= 4)
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, expected_rst = 0, lost = 0, bs
     cdef int ri = st.restart_interval, left_in_interval
     cdef long long mcu = 0, total
@@ -1017,8 +1047,14 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
     if dc_fast:
         dc_scan_setup(&dc_scan, scan, comps, dc_tables, ac_tables, quants)
     br_init(&br, data, pos_io[0], size)
+    memset(mcu_coef, 0, sizeof(mcu_coef))
     left_in_interval = ri
     for my in range(mcus_h):
+        # The planes' rows for this MCU row, found once (plane_row divides) rather than for every block.
+        for i in range(scan.ncomp):
+            comp = comps[i]
+            for by in range(comp.v if scan.ncomp > 1 else 1):
+                block_rows[i][by] = plane_row(comp, ((my * comp.v + by) if scan.ncomp > 1 else my) * comp.block_size)
         for mx in range(mcus_w):
             if ri and not st.dead:
                 if left_in_interval == 0:
@@ -1050,16 +1086,17 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                     for i in range(scan.ncomp):
                         comps[i].dc_pred = saved_pred[i]
                     memset(dc_scan.coef, 0, sizeof(dc_scan.coef))
+            blocks = 0
             for i in range(first_comp, scan.ncomp):
                 comp = comps[i]
                 bs = comp.block_size
                 for by in range(comp.v if scan.ncomp > 1 else 1):
                     for bx in range(comp.h if scan.ncomp > 1 else 1):
                         if scan.ncomp > 1:
-                            dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
+                            dest = block_rows[i][by] + (mx * comp.h + bx) * bs
                         else:
-                            dest = plane_row(comp, my * bs) + mx * bs
-                        memset(coef, 0, sizeof(coef))
+                            dest = block_rows[i][0] + mx * bs
+                        coef = mcu_coef + blocks * 64
                         if st.dead:
                             result = 1
                         elif lost == 2:
@@ -1076,7 +1113,13 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                         if br.concealed and not st.warned:
                             concealed_message(st, &br, comp.id, mcu, total)
                             must_raise(st, False)
-                        idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
+                        mcu_dest[blocks] = dest
+                        mcu_quant[blocks] = quants[i]
+                        mcu_stride[blocks] = comp.stride
+                        mcu_size[blocks] = bs
+                        mcu_result[blocks] = result
+                        blocks += 1
+            transform_mcu(mcu_coef, blocks, mcu_result, mcu_size, mcu_quant, mcu_dest, mcu_stride)
             if lost == 2:
                 lost = 1
             if not st.dead and not lost and br_overrun(&br):
@@ -2054,7 +2097,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
                         result = dc_skip_block(&br, dc_tables[i], ac_tables[i], ac_tables[i].skip_multi,
                                                &comp.dc_pred, coef)
                     else:
-                        memset(coef, 0, sizeof(coef))
+                        cy_clear_block(coef)      # (SSE2 stores: a memset here becomes rep stos)
                         result = huff_decode_block(&br, dc_tables[i], ac_tables[i], &comp.dc_pred, coef)
                     if result < 0:
                         return SPLIT_DECLINED

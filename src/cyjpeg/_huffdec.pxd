@@ -3,7 +3,8 @@
 # Owns: turning a DHT table (BITS counts and HUFFVAL symbols) into decode tables, with the checks libjpeg
 # makes (no over-subscribed lengths; DC symbols above 15 flagged for the scan to refuse); decoding one symbol through a 9-bit lookahead
 # table with a maxcode walk for longer codes (T.81 F.2.2.3, Figure F.16); and decoding one 8x8 block of
-# quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order.
+# quantized coefficients (F.2.2.1 DC difference, F.2.2.2 AC run/size), written in natural order, where one
+# 10-bit table read (fast_seq) yields a whole DC difference or AC symbol with its value, EOB and ZRL included.
 # Does not own: byte reading (_bitreader.pxd), dequantization (done inside the IDCT), or scan structure.
 # Also the four block routines of progressive scans (T.81 G.1.2: DC first / refinement, AC first / refinement
 # with EOB runs), which update a block of the coefficient buffer in place, and with it the block's map of
@@ -20,6 +21,12 @@ cdef extern from "_intrin.h":
 cdef enum:
     LOOKAHEAD_BITS = 9
     LOOKAHEAD_SIZE = 512
+    # fast_seq's advance for an EOB: from a zigzag position of at most 62 it lands in 128..190, above anything
+    # a coefficient or ZRL reaches (at most 62 + 16), so the end of the loop tells the two apart.
+    SEQ_EOB_ADVANCE = 128
+    # fast_seq is indexed by this many bits.
+    SEQ_BITS = 10
+    SEQ_SIZE = 1024
 
 # Status codes returned by huff_build and the block decoders.
 cdef enum:
@@ -44,6 +51,12 @@ ctypedef struct HuffTable:
     # For AC tables, to skip a block's AC values (1/8 scale): (zigzag positions to advance) * 256 + bits to
     # drop, when the code and its value bits fit in the lookahead; EOB advances 64, ZRL 16. 0 otherwise.
     uint16_t skip_ac[LOOKAHEAD_SIZE]
+    # For huff_decode_block (sequential scans), one table read per symbol when the code and its value bits fit
+    # in the lookahead, 0 otherwise. DC tables: difference * 256 + total bits. AC tables: value * 65536 +
+    # advance * 256 + total bits, where advance moves the zigzag position: run + 1 for a coefficient, 16 for
+    # ZRL and SEQ_EOB_ADVANCE for an end of block (size 0, run below 15), which ends the block's loop, so
+    # that the common symbols, EOB included, take no branch besides the loop's own.
+    int32_t fast_seq[SEQ_SIZE]
     # For AC tables at 1/8 scale: the multi-symbol skip table (_dcskip.pxd), built on first use into storage
     # the decoder owns; NULL until then, and again whenever huff_build redefines the table.
     const uint16_t* skip_multi
@@ -107,8 +120,47 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
                 value -= (1 << size) - 1
             table.fast_ac[i] = value * 256 + run * 16 + total
+    huff_build_fast_seq(table, is_dc)
     table.defined = 1
     return HUFF_OK
+
+
+cdef inline void huff_build_fast_seq(HuffTable* table, bint is_dc) noexcept nogil:
+    # fast_seq (see HuffTable) over SEQ_BITS bits: one bit more than the lookahead, so that more codes have
+    # their value bits in the same read (a code itself is still at most LOOKAHEAD_BITS long here).
+    cdef int i, entry, length, sym, run, size, total, value
+    for i in range(SEQ_SIZE):
+        entry = table.lookahead[i >> (SEQ_BITS - LOOKAHEAD_BITS)]
+        if entry == 0:
+            continue
+        length = entry >> 8
+        sym = entry & 0xFF
+        if is_dc:
+            run = 0
+            size = sym
+            if size > 15:
+                continue                        # lossless only: no DCT scan reads it
+        else:
+            run = sym >> 4
+            size = sym & 15
+            if size == 0:
+                if run == 15:
+                    table.fast_seq[i] = 16 * 256 + length                   # ZRL
+                else:
+                    table.fast_seq[i] = SEQ_EOB_ADVANCE * 256 + length      # EOB
+                continue
+        total = length + size
+        if total > SEQ_BITS:
+            continue
+        value = 0
+        if size:
+            value = (i >> (SEQ_BITS - total)) & ((1 << size) - 1)
+            if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
+                value -= (1 << size) - 1
+        if is_dc:
+            table.fast_seq[i] = value * 256 + total
+        else:
+            table.fast_seq[i] = value * 65536 + (run + 1) * 256 + total
 
 
 cdef inline int huff_decode_slow(BitReader* br, const HuffTable* table) noexcept nogil:
@@ -179,24 +231,38 @@ cdef inline int huff_decode_dc(BitReader* br, const HuffTable* dc_table, int* dc
 cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                                   int* dc_pred, int16_t* coef) noexcept nogil:
     # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
-    # Returns 1 + the zigzag index of the last coefficient written (1 means "DC only"), or a status < 0.
-    cdef int symbol, k, run, size, entry, last = 0
-    symbol = huff_decode_dc(br, dc_table, dc_pred)
-    if symbol < 0:
-        return symbol
+    # Returns 1 when no AC coefficient was written (DC only), else 1 + the zigzag position of the last one (at
+    # most: a ZRL counts as written), or a status < 0.
+    cdef int symbol, k, run, size, entry
+    # T.81 F.2.2.1: the DC difference, with its value bits in the same table read when they fit.
+    if br.nbits < 32:
+        br_fast_refill(br)
+    entry = dc_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
+    if entry:
+        br_skip(br, entry & 31)
+        dc_pred[0] += entry >> 8
+        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
+            if dc_out_of_range(br, dc_table, dc_pred):
+                return HUFF_DC_RANGE
+    else:
+        symbol = huff_decode_dc(br, dc_table, dc_pred)
+        if symbol < 0:
+            return symbol
     coef[0] = <int16_t>dc_pred[0]
-    # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols.
-    k = 1
-    while k < 64:
+    # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols. k is the zigzag
+    # position of the last coefficient (0: the DC); the block ends when it reaches 63 or an EOB adds
+    # SEQ_EOB_ADVANCE. Every step writes: a ZRL writes the zero it lands on and an EOB a zero to position 63,
+    # which nothing has written yet (a write at 63 or past it ends the block). Positions past 63 (a corrupt
+    # run, or the EOB's) go to 63 through the zigzag table's guard entries, where libjpeg writes them.
+    k = 0
+    while k < 63:
         if br.nbits < 32:
             br_fast_refill(br)
-        entry = ac_table.fast_ac[br.acc >> (64 - LOOKAHEAD_BITS)]
+        entry = ac_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
         if entry:
-            k += (entry >> 4) & 15
-            br_skip(br, entry & 15)
-            coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>(entry >> 8)
-            last = k
-            k += 1
+            br_skip(br, entry & 31)
+            k += (entry >> 8) & 255
+            coef[ZIGZAG_TO_NATURAL[k if k < 79 else 79]] = <int16_t>(entry >> 16)
             continue
         symbol = huff_decode(br, ac_table)
         if symbol < 0:
@@ -204,17 +270,15 @@ cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, cons
         run = symbol >> 4
         size = symbol & 15
         if size:
-            k += run
-            # A corrupt run can point past 63; the 16 guard entries of the zigzag table send it to 63,
-            # the same place libjpeg writes it, and the loop then ends.
-            coef[ZIGZAG_TO_NATURAL[k]] = <int16_t>huff_receive_extend(br, size)
-            last = k
-            k += 1
+            k += run + 1
+            coef[ZIGZAG_TO_NATURAL[k if k < 79 else 79]] = <int16_t>huff_receive_extend(br, size)
         elif run == 15:
             k += 16           # ZRL: sixteen zeros
         else:
-            break             # EOB
-    return last + 1
+            k += SEQ_EOB_ADVANCE
+    if k >= SEQ_EOB_ADVANCE:
+        return k - SEQ_EOB_ADVANCE + 1
+    return (k if k < 63 else 63) + 1
 
 
 # ----------------------------------------------------------------------------------------------------------

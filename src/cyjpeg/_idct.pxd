@@ -15,6 +15,8 @@ cdef extern from "_idct_simd.h":
     # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
+    # Zero a block's 64 coefficients (SSE2 stores where there are, else memset).
+    void cy_clear_block(int16_t* coef) noexcept nogil
 
 from cyjpeg._dct_constants cimport *
 

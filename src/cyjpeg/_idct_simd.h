@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 #include "_simd.h"
 
 #if CY_HAVE_SSE2_DCT
@@ -107,11 +108,22 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
     return 1;
 }
 
+/* Zero the 64 coefficients of a block that has been transformed, for the next one: eight 16-byte stores (a
+ * 128-byte memset of unknown alignment can become `rep stos`, which costs more than the stores to start). */
+static inline void cy_clear_block(int16_t *coef) {
+    const __m128i zero = _mm_setzero_si128();
+    for (int k = 0; k < 8; k++) _mm_storeu_si128((__m128i *)(coef + 8 * k), zero);
+}
+
 #else
 #define CY_HAVE_SSE2_IDCT 0
 static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
     (void)coef; (void)quant; (void)out; (void)stride;
     return 0;
+}
+
+static inline void cy_clear_block(int16_t *coef) {
+    memset(coef, 0, 64 * sizeof(int16_t));
 }
 #endif
 #endif
