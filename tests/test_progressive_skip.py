@@ -232,7 +232,8 @@ def test_walk_fooled_by_damage_still_never_decodes_ac_into_a_dc_only_buffer():
     # garbage marker FF 44 at a restart boundary of the DC scan, which the walk takes as a segment (landing on
     # an EOI: "complete") and the decode's restart resync skips, after which it reads an APP1 segment that
     # hides that EOI. The file is then cut inside a luma AC scan, whose component keeps its DC alone at scale
-    # 8. That scan's data runs out: it is reported as truncation, never decoded into the DC-only buffer.
+    # 8. That scan is never decoded into the DC-only buffer: the file is decoded again reading every scan,
+    # so the truncation is met (raised, or grey-filled) where a full read meets it.
     with Image.open(PHOTOS[0]) as image:
         gray = image.convert("L").crop((0, 0, 256, 128))
     buffer = io.BytesIO()
@@ -246,8 +247,36 @@ def test_walk_fooled_by_damage_still_never_decodes_ac_into_a_dc_only_buffer():
     cut = last + 10 + (len(data) - last) // 2
     damaged = data[:first_rst] + decoy + data[first_rst:cut]
     error = outcome(damaged, 8, None)
-    assert error[0] == "raises" and "truncated" in error[1] and "without a marker" in error[1], error
+    assert error[0] == "raises" and "truncated" in error[1], error
+    with pytest.raises(JpegError) as every_scan_read:
+        _decoder.decode_image_once(damaged, 8, _api.DEFAULT_MAX_PIXELS, 0, [], False, 1, False)
+    assert str(every_scan_read.value) == error[1]
     concealed = outcome(damaged, 8, False)
     assert concealed[0] == "decodes" and concealed[1].shape == (16, 32) and concealed[2], concealed
+    notes = []
+    grey_filled = _decoder.decode_image_once(damaged, 8, _api.DEFAULT_MAX_PIXELS, -1, notes, False, 1, False)
+    np.testing.assert_array_equal(concealed[1], grey_filled)
     with pytest.raises(JpegError):
         cyjpeg.decode(damaged, scale=8, strict=True)
+
+
+def test_damage_that_fools_the_walk_is_met_as_at_full_scale():
+    # A stray marker at a restart boundary (restart() skips it as garbage) read by data_runs_out as a segment
+    # whose length lands on an EOI hidden in an APP1, and no real EOI: the walk says the data does not run
+    # out, scans are passed over, and the last one then has no end. scale=8 must then read every scan and
+    # meet the damage as scale=1 does (here: concealed with a warning), not call it truncation.
+    yy, xx = np.mgrid[0:128, 0:256]
+    gray = Image.fromarray(((xx * 7 + yy * 3 + (xx * yy) % 97) % 256).astype(np.uint8))
+    buffer = io.BytesIO()
+    gray.save(buffer, "JPEG", quality=90, progressive=True, restart_marker_blocks=1)
+    data = buffer.getvalue()
+    first_rst = data.index(b"\xff\xd0")
+    decoy = b"\xff\x44\x00\x06" + b"\xff\xe1\x00\x08" + b"\xff\xd9\x00\x00\x00\x00"
+    damaged = data[:first_rst] + decoy + data[first_rst:-2]
+    full, full_notes = _api.decode_reporting_damage(damaged)
+    assert full_notes, "the full decode conceals the stray marker with a note"
+    for luma in (False, True):
+        small, notes = _api.decode_reporting_damage(damaged, scale=8, luma=luma)
+        assert notes == full_notes
+        every_scan_read = _decoder.decode_image_once(damaged, 8, _api.DEFAULT_MAX_PIXELS, 0, [], luma, 1, False)
+        np.testing.assert_array_equal(small, every_scan_read)

@@ -89,6 +89,7 @@ cdef enum:
     STATUS_CORRUPT = 1
     STATUS_NO_MEMORY = 3
     STATUS_READ_SCAN = 4           # pass_over_scan: the data ran out inside the scan; decode it after all
+    STATUS_READ_ALL = 5            # a DC-alone buffer met an AC scan to read: decode again, reading every scan
 
 # How a component's plane becomes full-resolution rows (chosen as libjpeg-turbo's jinit_upsampler does).
 cdef enum:
@@ -1224,14 +1225,10 @@ cdef int decode_progressive_scan(DecoderState* st, Scan* scan, const uint8_t* da
     st.dead = 0
     if ss > 0 and comps[0].coef_stride != 64:
         # An AC scan of a component that keeps its DC alone: only reached when the scan's data runs out
-        # (pass_over_scan), which data_runs_out rules out before any buffer is sized; taken as truncation.
-        snprintf(st.message, MESSAGE_SIZE, "JPEG data is truncated: the data of the scan at byte %llu ends "
-                 "at byte %llu without a marker", <unsigned long long>scan.at, <unsigned long long>size)
-        if must_raise(st, True):
-            return STATUS_CORRUPT
-        st.dead = 1
-        pos_io[0] = size
-        return STATUS_OK
+        # (pass_over_scan), which data_runs_out rules out before any buffer is sized, unless damage fooled
+        # that walk (a marker restart() skips as garbage read as a segment). decode_image then decodes the
+        # file again reading every scan, so that the damage is met as a full decode meets it.
+        return STATUS_READ_ALL
     br_init(&br, data, pos_io[0], size)
     left_in_interval = ri
     last_good = st.last_good_mcu_row
@@ -1551,6 +1548,10 @@ cdef void output_progressive(DecoderState* st) noexcept nogil:
 # ----------------------------------------------------------------------------------------------------------
 # The entry point (with the GIL around the scans)
 
+class _ReadEveryScan(Exception):
+    """decode_image_once met a scan it had meant to pass over (STATUS_READ_ALL)."""
+
+
 def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_PIXELS, int strict=1,
                  list concealed=None, bint luma=False, int threads=1):
     """Decode a JPEG to its native layout: (H, W) grayscale, (H, W, 3) RGB or (H, W, 4) CMYK (Adobe-inverted,
@@ -1565,6 +1566,20 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
     image (restart-interval bands, the two-stage pipeline, or a progressive file's scans in groups and its
     output stage in bands; see decode_split_scan, decode_scan_groups and output_progressive_split); the
     result does not depend on it."""
+    cdef Py_ssize_t noted = len(concealed) if concealed is not None else 0
+    try:
+        return decode_image_once(data, scale, max_pixels, strict, concealed, luma, threads, True)
+    except _ReadEveryScan:
+        # Damage that fooled the walk of data_runs_out: what the first attempt noted is dropped, and the
+        # file is decoded as if no scan could be passed over (rare: damaged files only).
+        if concealed is not None:
+            del concealed[noted:]
+        return decode_image_once(data, scale, max_pixels, strict, concealed, luma, threads, False)
+
+
+def decode_image_once(const uint8_t[::1] data, int scale, long long max_pixels, int strict, list concealed,
+                      bint luma, int threads, bint pass_over_allowed):
+    """decode_image, passing over the scans that cannot show only when pass_over_allowed."""
     cdef DecoderState* st
     cdef Scan scan
     cdef int marker, status, i
@@ -1603,7 +1618,7 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
         # no libjpeg concealment (it counts as intact for block smoothing). So strict=True, which promises to
         # find any damage, reads every scan, and so does a file whose data runs out (data_runs_out), so that
         # truncation is raised or grey-filled exactly as at scale 1.
-        st.pass_over_scans = (frame.progressive and not frame.arithmetic and not st.strict
+        st.pass_over_scans = (pass_over_allowed and frame.progressive and not frame.arithmetic and not st.strict
                               and (scale == 8 or st.luma_only) and not data_runs_out(&data[0], size, pos))
         if frame.lossless:
             setup_lossless_frame(st, scale)
@@ -1655,6 +1670,8 @@ def decode_image(const uint8_t[::1] data, int scale=1, long long max_pixels=MAX_
                     status = decode_sequential_scan(st, &scan, base, size, &pos)
             if pass_over and status == STATUS_OK:
                 progressive_scans_passed_over += 1
+            if status == STATUS_READ_ALL:
+                raise _ReadEveryScan()
             if status != STATUS_OK:
                 raise JpegError(st.message.decode("utf-8", "replace"))
             if st.strict or not (st.accept_truncated or single_scan):
