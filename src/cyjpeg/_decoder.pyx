@@ -2329,15 +2329,8 @@ def _split_scans_decoded():
 # restart markers are then followed in the stage that reads the bits, and any irregularity there (a marker
 # out of sequence, a bad code, data that runs out) stops both stages and declines, as the bands do.
 
-cdef extern from "_sync.h":
-    ctypedef struct cy_sync:
-        pass
-    int cy_sync_init(cy_sync* sync) noexcept nogil
-    void cy_sync_destroy(cy_sync* sync) noexcept nogil
-    void cy_sync_lock(cy_sync* sync) noexcept nogil
-    void cy_sync_unlock(cy_sync* sync) noexcept nogil
-    void cy_sync_wait(cy_sync* sync) noexcept nogil
-    void cy_sync_wake_all(cy_sync* sync) noexcept nogil
+from cyjpeg._sync cimport (cy_sync, cy_sync_init, cy_sync_destroy, cy_sync_lock, cy_sync_unlock, cy_sync_wait,
+                           cy_sync_wake_all)
 
 cdef enum:
     PIPE_RING_ROWS = 4              # MCU rows of coefficients the reading stage may run ahead

@@ -652,15 +652,8 @@ def band_pool(int threads):
         return _pool
 
 
-cdef extern from "_sync.h":
-    ctypedef struct cy_sync:
-        pass
-    int cy_sync_init(cy_sync* sync) noexcept nogil
-    void cy_sync_destroy(cy_sync* sync) noexcept nogil
-    void cy_sync_lock(cy_sync* sync) noexcept nogil
-    void cy_sync_unlock(cy_sync* sync) noexcept nogil
-    void cy_sync_wait(cy_sync* sync) noexcept nogil
-    void cy_sync_wake_all(cy_sync* sync) noexcept nogil
+from cyjpeg._sync cimport (cy_sync, cy_sync_init, cy_sync_destroy, cy_sync_lock, cy_sync_unlock, cy_sync_wait,
+                           cy_sync_wake_all)
 
 
 cdef class JobGate:
