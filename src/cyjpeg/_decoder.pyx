@@ -2586,7 +2586,8 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
             # Not started: it never will (the gate). Running: it must be done before the ring is freed,
             # however this ended (even by an exception between the submit and the read).
             gate.close_and_wait()
-        converting.result()
+        if not converting.cancel():    # not started: nothing to wait for (the reader converted every row)
+            converting.result()        # the stage's own exception, if any
         if status != SPLIT_OK:
             return SPLIT_DECLINED
     finally:
