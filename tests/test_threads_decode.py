@@ -429,17 +429,22 @@ def test_an_interrupted_wait_never_frees_what_a_worker_still_uses():
     pixels = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
     with_markers = cyjpeg.encode(pixels, quality=95, restart_interval=4)
     without = cyjpeg.encode(pixels, quality=95)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels[:800, :1200]).save(buffer, "JPEG", quality=90, progressive=True)
+    progressive = buffer.getvalue()          # scans in groups, then the output stage in bands
     expected = cyjpeg.decode(with_markers)
     previous = signal.signal(signal.SIGALRM, stop)
     interrupted = 0
     try:
-        for i in range(24):
+        for i in range(32):
             signal.setitimer(signal.ITIMER_REAL, 0.002 + 0.001 * (i % 12))
             try:
-                if i % 3 == 0:
+                if i % 4 == 0:
                     cyjpeg.decode(with_markers, threads=2)
-                elif i % 3 == 1:
+                elif i % 4 == 1:
                     cyjpeg.decode(without, threads=2)
+                elif i % 4 == 2:
+                    cyjpeg.decode(progressive, threads=2)
                 else:
                     cyjpeg.encode(pixels, quality=95, threads=2)
             except Stop:
