@@ -600,3 +600,40 @@ def test_progressive_corpus_files_decode_as_serial():
             assert_same_outcome(data, strict=strict)
             grouped += _decoder._progressive_scans_split() > before
     assert progressive > 20 and grouped > 15
+
+
+def test_a_submit_cut_short_after_queueing_never_leaves_a_job_running(monkeypatch):
+    # The window the test above hits only by chance, made certain: the pool's submit queues the job and then
+    # raises (as a signal handler's exception can, inside submit or before its future is stored), so the
+    # caller never sees the future. The job must not run on the state the caller frees as it unwinds.
+    from cyjpeg import _encoder
+
+    class Stop(Exception):
+        pass
+
+    class CutShort:
+        def __init__(self, pool):
+            self.pool = pool
+
+        def submit(self, *args, **kwargs):
+            self.pool.submit(*args, **kwargs)
+            raise Stop()
+
+    real_pool = _encoder.band_pool
+    pixels = synthetic_image(1400, 1600, seed=31)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, progressive=True)
+    files = [cyjpeg.encode(pixels, restart_interval=4), cyjpeg.encode(pixels), buffer.getvalue()]
+    expected = [cyjpeg.decode(data) for data in files]
+    monkeypatch.setattr(_encoder, "band_pool", lambda threads: CutShort(real_pool(threads)))
+    for _ in range(3):
+        for data in files:
+            with pytest.raises(Stop):
+                cyjpeg.decode(data, threads=2)
+            scribble = [bytearray(b"\xff" * 300_000) for _ in range(40)]   # reuse what was freed
+            del scribble
+        with pytest.raises(Stop):
+            cyjpeg.encode(pixels, threads=2)
+    monkeypatch.undo()
+    for data, pixels_before in zip(files, expected):
+        np.testing.assert_array_equal(cyjpeg.decode(data, threads=2), pixels_before)
