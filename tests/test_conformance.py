@@ -25,7 +25,7 @@ UNSUPPORTED = {}
 
 # Files whose data is damaged in ways libjpeg (so Pillow) conceals with a warning: a bad Huffman code, scan data
 # cut short by a marker, lost restart markers, an EOB run too long, a component no scan delivered, a DC value
-# out of range. They are compared with Pillow like every other file (the default decode conceals the damage as
+# out of range, a progression out of order. They are compared with Pillow like every other file (the default decode conceals the damage as
 # libjpeg does); here, strict=True must raise the JpegError whose message contains the text given, and the
 # default decode must issue a JpegWarning with the same message.
 DAMAGED = {
@@ -39,6 +39,10 @@ DAMAGED = {
     "jpeg/corrupt-truncated/jdec__imagetestsuite__8e5e74dbf9b68a322fbb9512db837329.jpg": "marker 0xFFD3",
     "jpeg/corrupt-truncated/jdec__imagetestsuite__b55977028a3a574336966b6536640fc9.jpg": "invalid Huffman code",
     "jpeg/corrupt-truncated/zune__re.jpg": "no scan data for component 2",
+    # libjpeg's bogus-progression warning (an AC scan of a component before its DC scan)
+    "jpeg/progressive/jdec__reftest__images__progressive-missing-dc.jpg": "before any scan coded its DC coefficient",
+    "jpeg/corrupt-truncated/jdec__imagetestsuite__28c74d9284d9836017fd519f6932efd8.jpg":
+        "codes AC coefficients of component 2 before any scan coded its DC",
 }
 
 

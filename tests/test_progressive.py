@@ -220,6 +220,27 @@ def test_refinement_without_first_scan(ss, se, coefficient):
     assert [str(w.message) for w in caught_warnings] == [message]
 
 
+@pytest.mark.parametrize("scans,message", [
+    ([(sos(1, 63, 0, 0), b"\x3f"), DC_FIRST],
+     "codes AC coefficients of component 1 before any scan coded its DC coefficient"),
+    ([(sos(0, 0, 0, 1), b"\x3f"), (sos(0, 0, 2, 1), b"\x3f")],
+     "has Ah=2 for coefficient 0 of component 1, whose last scan had Al=1"),
+    ([(sos(0, 0, 0, 1), b"\x3f"), (sos(0, 0, 0, 0), b"\x3f")],
+     "has Ah=0 for coefficient 0 of component 1, whose last scan had Al=1"),
+], ids=["AC before DC", "refinement of the wrong bit", "first scan of a coded coefficient"])
+def test_progressions_libjpeg_warns_about(scans, message):
+    # libjpeg's start_pass checks: it warns (JWRN_BOGUS_PROGRESSION) and decodes each scan as its header says.
+    data = tiny_progressive(*scans)
+    at = data.index(b"\xff\xda") if "AC coefficients" in message else data.rindex(b"\xff\xda")
+    expected = f"invalid JPEG: progressive scan at byte {at} {message}"
+    with pytest.raises(JpegError) as caught:
+        cyjpeg.decode(data, strict=True)
+    assert str(caught.value) == expected
+    with pytest.warns(cyjpeg.JpegWarning) as caught_warnings:
+        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
+    assert [str(w.message) for w in caught_warnings] == [expected]
+
+
 def test_ac_scan_without_its_huffman_table():
     data = tiny_progressive(DC_FIRST, (segment(0xDA, bytes([1, 1, 0x02, 1, 63, 0])), b"\x3f"))
     with pytest.raises(JpegError, match=r"^invalid JPEG: component 1 uses AC Huffman table 2, which no DHT defined$"):

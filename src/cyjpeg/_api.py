@@ -210,9 +210,10 @@ def decode(data, mode=None, scale=1, orientation=False, max_pixels=DEFAULT_MAX_P
     strict: what damaged data gives.
         None (default), as Pillow: damage inside the data that libjpeg conceals with a warning (a bad Huffman
         code, scan data cut short by a marker, lost restart markers, an overlong EOB run, a component no
-        scan delivered, a DC value out of range...) is concealed the way libjpeg conceals it, and a
-        cyjpeg.JpegWarning carries the message strict=True would raise (the first damage found). Data that
-        runs out before the image is complete still raises JpegError (Pillow: "image file is truncated").
+        scan delivered, a DC value out of range, progressive scans out of order...) is concealed the way
+        libjpeg conceals it, and a cyjpeg.JpegWarning carries the message strict=True would raise (the
+        first damage found). Data that runs out before the image is complete still raises JpegError
+        (Pillow: "image file is truncated").
         True raises JpegError on any damage (for validating uploads) that can be seen: an arithmetic-coded
         scan cut short at a marker cannot be told from a complete one (libjpeg cannot either).
         False also decodes data that runs out, with the blocks it does not reach grey, as Pillow does with

@@ -1738,7 +1738,7 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
     # (T.81 G.1.1.1.1, checked as libjpeg's jdphuff.c does) and follow on from the earlier scans.
     cdef Frame* frame = &st.frame
     cdef Component* comp
-    cdef int i, k
+    cdef int i, k, last_al
     cdef bint need_dc, need_ac
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
@@ -1787,11 +1787,22 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
             # libjpeg's start_pass_phuff_decoder: the state before this scan, for block smoothing (0 after the
             # first scan of the file).
             st.prev_coef_bits[scan.comp_index[i]][k] = st.coef_bits[scan.comp_index[i]][k] if st.scan_number > 1 else 0
+        # The progression checks of libjpeg's start_pass_phuff_decoder (and jdarith.c's), which only warn:
+        # the scan is decoded as its header says. Strict mode refuses. The first warning found is the one kept.
+        if scan.ss > 0 and st.coef_bits[scan.comp_index[i]][0] < 0:
+            note_concealed(st, f"invalid JPEG: {where} codes AC coefficients of component {comp.id} before any "
+                               "scan coded its DC coefficient", False)
         for k in range(scan.ss, scan.se + 1):
-            if scan.ah != 0 and st.coef_bits[scan.comp_index[i]][k] < 0:
-                # libjpeg only warns; the refined bits then land on zero coefficients. Strict mode refuses.
+            last_al = st.coef_bits[scan.comp_index[i]][k]
+            if scan.ah != 0 and last_al < 0:
+                # The refined bits then land on zero coefficients.
                 note_concealed(st, f"invalid JPEG: {where} refines coefficient {k} of component {comp.id}, "
                                    "which no earlier scan coded", False)
+            elif last_al >= 0 and scan.ah != last_al:
+                # A refinement of bits the earlier scans did not leave there, or a first scan of a coefficient
+                # already coded (Ah must be the Al of the coefficient's last scan, or 0 when none coded it).
+                note_concealed(st, f"invalid JPEG: {where} has Ah={scan.ah} for coefficient {k} of component "
+                                   f"{comp.id}, whose last scan had Al={last_al}", False)
             st.coef_bits[scan.comp_index[i]][k] = scan.al
     return 0
 
