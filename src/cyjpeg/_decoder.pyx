@@ -35,6 +35,8 @@ import re
 
 import numpy as np
 
+from cyjpeg._encoder import run_shared     # the pool and JobGate that threaded encodes use too
+
 from cyjpeg._bitreader cimport (BitReader, br_byte_position, br_init, br_find_marker, br_overrun, br_reset_bits)
 from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
@@ -2151,35 +2153,6 @@ cdef class _DecodeBand:
     def run(self):
         with nogil:
             decode_band(&self.band)
-
-
-def run_shared(list jobs, int threads):
-    """Run jobs (objects with run()) on the calling thread and threads - 1 workers of the encoder's pool,
-    each taking the next job as it finishes one: the caller works instead of waiting, and no job waits
-    for a worker to wake up while another sits idle. Every job runs through one JobGate (_encoder.pyx), so
-    however this ends, no job runs once it has returned or raised."""
-    from cyjpeg._encoder import band_pool, join_futures, JobGate
-    pending = iter(jobs)
-    gate = JobGate()
-
-    def work():
-        for job in pending:        # a list iterator hands each job out once, under the GIL
-            if not gate.run(job):
-                return
-
-    helpers = []
-    try:
-        pool = band_pool(threads - 1)
-        for _ in range(min(threads, len(jobs)) - 1):
-            helpers.append(pool.submit(work))
-        work()
-        join_futures(helpers)      # every job a helper has taken has run (the gate would skip it after close)
-    finally:
-        # An error or an interrupted wait: jobs not started are skipped, running ones are waited for.
-        gate.close_and_wait()
-    for helper in helpers:
-        if not helper.cancelled():     # (join_futures cancels a helper that never started: no job left)
-            helper.result()            # a helper's exception, if any
 
 
 cdef list split_rows(int mcus_h, int mcus_w, int ri, long long intervals, int context, int threads,

@@ -37,6 +37,8 @@ from cyjpeg._huffenc cimport (
     HuffCodes, HuffSpec, make_codes, load_spec, encode_block, count_block, optimal_spec,
 )
 from cyjpeg._markers cimport put_soi_jfif, put_dqt, put_sof, put_dht
+from cyjpeg._sync cimport (cy_sync, cy_sync_init, cy_sync_destroy, cy_sync_lock, cy_sync_unlock, cy_sync_wait,
+                           cy_sync_wake_all)
 
 cdef extern from "_dispatch.h":
     # Return types that carry the twin attributes (see _dispatch.h).
@@ -555,44 +557,36 @@ cdef int allocate_bands(EncoderState* st) noexcept nogil:
     return 0
 
 
-cdef void free_state(EncoderState* st) noexcept nogil:
+cdef void free_band_buffers(EncoderState* st) noexcept nogil:
+    """Free the working space allocate_bands made (a coded band keeps only its output and counts)."""
     cdef int c
-    if st == NULL:
-        return
     for c in range(3):
         free(st.comp[c].band)
+        st.comp[c].band = NULL
     free(st.full_cb)
     free(st.full_cr)
+    st.full_cb = st.full_cr = NULL
+
+
+cdef void free_state(EncoderState* st) noexcept nogil:
+    if st == NULL:
+        return
+    free_band_buffers(st)
     free(st.writer.data)
     free(st.piece_bits)
     free(st)
 
 
-cdef class _Band:
-    """One band of MCU rows of a threaded encode, with its own copy of the encoder state (tables, band
-    buffers, output, counts). run() releases the GIL for the whole band."""
-    cdef EncoderState* st
-    cdef int first_row, end_row, mode, status
-
-    def __dealloc__(self):
-        free_state(self.st)
-
-    def run(self):
-        cdef EncoderState* st = self.st
-        cdef int mode = self.mode, first_row = self.first_row, end_row = self.end_row, status
-        with nogil:
-            status = run_rows(st, mode, first_row, end_row)
-        self.status = status
-
-
-cdef _Band make_band(EncoderState* shared, int first_row, int end_row, int mode):
-    cdef _Band band = _Band.__new__(_Band)
+cdef EncoderState* new_band_state(const EncoderState* template, int first_row, int end_row,
+                                  int mode) noexcept nogil:
+    """A band's own copy of the encoder state (tables, band buffers, output, counts); NULL when out of
+    memory. Made by the thread that codes the band, from a template nothing writes to meanwhile."""
     cdef EncoderState* st = <EncoderState*>malloc(sizeof(EncoderState))
     cdef int c
     cdef int64_t band_mcus
     if st == NULL:
-        raise MemoryError("cannot allocate the encoder state of a band")
-    memcpy(st, shared, sizeof(EncoderState))
+        return NULL
+    memcpy(st, template, sizeof(EncoderState))
     for c in range(3):
         st.comp[c].band = NULL
     st.full_cb = st.full_cr = NULL
@@ -604,13 +598,9 @@ cdef _Band make_band(EncoderState* shared, int first_row, int end_row, int mode)
     st.error = NULL
     memset(st.dc_freq, 0, sizeof(st.dc_freq))
     memset(st.ac_freq, 0, sizeof(st.ac_freq))
-    band.st = st           # owned from here on: __dealloc__ frees it whatever fails next
-    band.first_row = first_row
-    band.end_row = end_row
-    band.mode = mode
-    band.status = -1
     if allocate_bands(st) != 0:
-        raise MemoryError("cannot allocate the band buffers")
+        free_state(st)
+        return NULL
     if mode == MODE_SPLIT:
         st.writer.raw = RAW_BITS
         band_mcus = <int64_t>(end_row - first_row) * st.mcus_x
@@ -618,8 +608,113 @@ cdef _Band make_band(EncoderState* shared, int first_row, int end_row, int mode)
         st.piece_bits = <uint64_t*>malloc(sizeof(uint64_t) * st.piece_capacity)
         if st.piece_bits == NULL or reserve(&st.writer, <size_t>band_mcus * 64 * st.h_max * st.v_max
                                             * st.ncomp // 5 + 1024) != 0:
-            raise MemoryError("cannot allocate the output of a band")
-    return band
+            free_state(st)
+            return NULL
+    return st
+
+
+ctypedef struct MergeState:
+    # The MODE_SPLIT bands of one encode, appended to `out` in order by whichever thread finds the next one
+    # coded: a thread that finishes a band merges every band from `next` on that is ready, unless another
+    # thread is merging already (that one will find it). All fields are guarded by `sync`, but the merge
+    # itself runs unlocked: only the thread that set `merging` touches `out` and `restart_number`.
+    cy_sync sync
+    EncoderState* out
+    EncoderState** coded       # band i's state once it is coded (NULL before, and for a band that failed)
+    char* finished             # band i has been coded, or has failed
+    int count, next, merging, failed
+    int restart_number
+
+
+cdef void merge_ready(MergeState* q, int index, EncoderState* band) noexcept nogil:
+    """Band `index` is done (band NULL: it failed): merge what is ready, unless another thread is merging."""
+    cdef EncoderState* ready
+    cdef int status
+    cy_sync_lock(&q.sync)
+    q.coded[index] = band
+    q.finished[index] = 1
+    if band == NULL:
+        q.failed = 1
+    if not q.merging:
+        q.merging = 1
+        while not q.failed and q.next < q.count and q.finished[q.next]:
+            ready = q.coded[q.next]
+            cy_sync_unlock(&q.sync)
+            status = merge_band(q.out, ready, &q.restart_number)
+            free(ready.writer.data)        # merged: its raw bits are not needed any more
+            ready.writer.data = NULL
+            cy_sync_lock(&q.sync)
+            if status != 0:
+                q.failed = 1
+            else:
+                q.next += 1
+        q.merging = 0
+    cy_sync_unlock(&q.sync)
+
+
+cdef class _BandQueue:
+    """The shared part of a threaded encode's bands: the state they copy, and where MODE_SPLIT bands are
+    merged as they finish (MergeState)."""
+    cdef EncoderState* template
+    cdef MergeState merge
+    cdef int sync_ready
+
+    def __cinit__(self):
+        self.template = NULL
+        self.merge.coded = NULL
+        self.merge.finished = NULL
+        self.sync_ready = 0
+
+    cdef int setup(self, EncoderState* out, int count) except -1:
+        if cy_sync_init(&self.merge.sync) != 0:
+            raise MemoryError("cannot make a lock for the worker threads")
+        self.sync_ready = 1
+        self.template = <EncoderState*>malloc(sizeof(EncoderState))
+        self.merge.coded = <EncoderState**>calloc(count, sizeof(EncoderState*))
+        self.merge.finished = <char*>calloc(count, 1)
+        if self.template == NULL or self.merge.coded == NULL or self.merge.finished == NULL:
+            raise MemoryError("cannot allocate the bands of a threaded encode")
+        memcpy(self.template, out, sizeof(EncoderState))
+        self.merge.out = out
+        self.merge.count = count
+        self.merge.next = 0
+        self.merge.merging = 0
+        self.merge.failed = 0
+        self.merge.restart_number = 0
+        return 0
+
+    def __dealloc__(self):
+        if self.sync_ready:
+            cy_sync_destroy(&self.merge.sync)
+        free(self.template)
+        free(self.merge.coded)
+        free(self.merge.finished)
+
+
+cdef class _Band:
+    """One band of MCU rows of a threaded encode. run() makes the band's state, codes the rows and (MODE_SPLIT)
+    merges what is ready, all without the GIL."""
+    cdef EncoderState* st
+    cdef _BandQueue queue
+    cdef int index, first_row, end_row, mode, status
+
+    def __dealloc__(self):
+        free_state(self.st)
+
+    def run(self):
+        cdef MergeState* merge = &self.queue.merge
+        cdef const EncoderState* template = self.queue.template
+        cdef EncoderState* st
+        cdef int mode = self.mode, first_row = self.first_row, end_row = self.end_row, status = -1
+        with nogil:
+            st = new_band_state(template, first_row, end_row, mode)
+            if st != NULL:
+                status = run_rows(st, mode, first_row, end_row)
+                free_band_buffers(st)
+            if mode == MODE_SPLIT:
+                merge_ready(merge, self.index, st if status == 0 else NULL)
+        self.st = st
+        self.status = status
 
 
 def band_rows(int mcus_y, int width, int height, int threads):
@@ -641,7 +736,7 @@ _pool_lock = threading.Lock()
 
 def band_pool(int threads):
     """A thread pool with at least `threads` workers, kept between calls: starting threads for every encode
-    cost about as much as the merge. Shared by concurrent encodes (each only waits for its own bands)."""
+    cost about as much as the merge. Shared by concurrent encodes and decodes (run_shared)."""
     global _pool, _pool_size
     with _pool_lock:
         if _pool_size < threads:
@@ -650,10 +745,6 @@ def band_pool(int threads):
             _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cyjpeg-band")
             _pool_size = threads
         return _pool
-
-
-from cyjpeg._sync cimport (cy_sync, cy_sync_init, cy_sync_destroy, cy_sync_lock, cy_sync_unlock, cy_sync_wait,
-                           cy_sync_wake_all)
 
 
 cdef class JobGate:
@@ -723,40 +814,39 @@ def join_futures(futures):
 
 
 cdef int run_bands(EncoderState* st, list bands, int mode, int threads) except -2:
-    """Run `bands` in MODE_COUNT or MODE_SPLIT on a pool of threads; merge what they made into `st`."""
+    """Run `bands` in MODE_COUNT or MODE_SPLIT on the calling thread and threads - 1 pool threads (run_shared);
+    MODE_SPLIT bands are merged into `st` as they finish, MODE_COUNT counts are added at the end."""
     cdef _Band band
-    cdef int t, k, status, restart_number = 0
-    jobs = [make_band(st, first, end, mode) for first, end in bands]
-    pending = []
-    gate = JobGate()
-    try:
-        pool = band_pool(threads)
-        for band in jobs:
-            pending.append(pool.submit(gate.run, band))
-        # Bands are taken in order as they finish: the caller merges band i while the pool codes the later
-        # ones, so only the last band's merge is left once the coding is done.
-        for i in range(len(jobs)):
-            pending[i].result()
-            band = jobs[i]
-            if band.status != 0:
+    cdef int t, k
+    queue = _BandQueue()
+    queue.setup(st, len(bands))
+    jobs = []
+    for i, (first, end) in enumerate(bands):
+        band = _Band.__new__(_Band)
+        band.queue = queue
+        band.index = i
+        band.first_row = first
+        band.end_row = end
+        band.mode = mode
+        band.status = -1
+        jobs.append(band)
+    run_shared(jobs, threads)
+    for band in jobs:
+        if band.status != 0:
+            st.error = "out of memory for the bands of a threaded encode"
+            if band.st != NULL and band.st.error != NULL:
                 st.error = band.st.error
-                return -1
-            if mode == MODE_COUNT:
-                for t in range(2):
-                    for k in range(256):
-                        st.dc_freq[t][k] += band.st.dc_freq[t][k]
-                        st.ac_freq[t][k] += band.st.ac_freq[t][k]
-            else:
-                with nogil:
-                    status = merge_band(st, band.st, &restart_number)
-                if status != 0:
-                    return -1
-            jobs[i] = None     # free each band's state and output once it is used
-        return 0
-    finally:
-        # Whatever ends this early (an error, an interrupted wait), no band may still be running when the
-        # caller frees the state they read (bands not started by then are skipped).
-        gate.close_and_wait()
+            return -1
+        if mode == MODE_COUNT:
+            for t in range(2):
+                for k in range(256):
+                    st.dc_freq[t][k] += band.st.dc_freq[t][k]
+                    st.ac_freq[t][k] += band.st.ac_freq[t][k]
+    if mode == MODE_SPLIT and queue.merge.next != queue.merge.count:
+        if st.error == NULL:
+            st.error = "a band of the threaded encode was not merged"
+        return -1
+    return 0
 
 
 cdef int encode_threaded(EncoderState* st, const uint16_t* qtables, bint optimize, list bands,
@@ -778,6 +868,34 @@ cdef int encode_threaded(EncoderState* st, const uint16_t* qtables, bint optimiz
     with nogil:
         status = finish_output(st)
     return status
+
+
+def run_shared(list jobs, int threads):
+    """Run jobs (objects with run()) on the calling thread and threads - 1 workers of the encoder's pool,
+    each taking the next job as it finishes one: the caller works instead of waiting, and no job waits
+    for a worker to wake up while another sits idle. Every job runs through one JobGate, so however this
+    ends, no job runs once it has returned or raised. Used by the threaded encode and decode."""
+    pending = iter(jobs)
+    gate = JobGate()
+
+    def work():
+        for job in pending:        # a list iterator hands each job out once, under the GIL
+            if not gate.run(job):
+                return
+
+    helpers = []
+    try:
+        pool = band_pool(threads - 1)
+        for _ in range(min(threads, len(jobs)) - 1):
+            helpers.append(pool.submit(work))
+        work()
+        join_futures(helpers)      # every job a helper has taken has run (the gate would skip it after close)
+    finally:
+        # An error or an interrupted wait: jobs not started are skipped, running ones are waited for.
+        gate.close_and_wait()
+    for helper in helpers:
+        if not helper.cancelled():     # (join_futures cancels a helper that never started: no job left)
+            helper.result()            # a helper's exception, if any
 
 
 def encode_image(pixels, qtables, int h_samp, int v_samp, bint optimize, int restart_interval,
