@@ -209,12 +209,16 @@ def test_refinement_without_first_scan(ss, se, coefficient):
     first = [DC_FIRST] if ss else []
     data = tiny_progressive(*first, (sos(ss, se, 1, 0), b"\x3f"))
     at = data.rindex(b"\xff\xda")
-    message = (f"invalid JPEG: progressive scan at byte {at} refines coefficient {coefficient} of component 1, "
-               "which no earlier scan coded")
+    assert_warned_as_libjpeg(data, f"invalid JPEG: progressive scan at byte {at} refines coefficient "
+                                   f"{coefficient} of component 1, which no earlier scan coded")
+
+
+def assert_warned_as_libjpeg(data, message):
+    """strict=True raises `message`; libjpeg only warns, and the default decode does as it does (the pixels
+    are Pillow's) and warns the same."""
     with pytest.raises(JpegError) as caught:
         cyjpeg.decode(data, strict=True)
     assert str(caught.value) == message
-    # libjpeg only warns; the default decode does as it does, and warns the same.
     with pytest.warns(cyjpeg.JpegWarning) as caught_warnings:
         np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
     assert [str(w.message) for w in caught_warnings] == [message]
@@ -232,13 +236,7 @@ def test_progressions_libjpeg_warns_about(scans, message):
     # libjpeg's start_pass checks: it warns (JWRN_BOGUS_PROGRESSION) and decodes each scan as its header says.
     data = tiny_progressive(*scans)
     at = data.index(b"\xff\xda") if "AC coefficients" in message else data.rindex(b"\xff\xda")
-    expected = f"invalid JPEG: progressive scan at byte {at} {message}"
-    with pytest.raises(JpegError) as caught:
-        cyjpeg.decode(data, strict=True)
-    assert str(caught.value) == expected
-    with pytest.warns(cyjpeg.JpegWarning) as caught_warnings:
-        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data))
-    assert [str(w.message) for w in caught_warnings] == [expected]
+    assert_warned_as_libjpeg(data, f"invalid JPEG: progressive scan at byte {at} {message}")
 
 
 def test_ac_scan_without_its_huffman_table():
