@@ -2308,7 +2308,10 @@ def _split_scans_decoded():
 # the serial scan's own planes. Rows are converted strictly in order by whichever thread claims the next one
 # (the `converting` flag): the worker normally, but the reading thread too when the ring is full and no row is
 # being converted (the worker has not started: the pool is busy with other decodes) and once it has read the
-# last row, so the decode never waits for a pool worker to become free.
+# last row, so the decode never waits for a pool worker to become free. The reading stage also clears each
+# ring block before it decodes into it (only the DC of a block that was DC-only): that work sits better on
+# its side, which is the shorter one (about 8.5 ms against 9.5 ms of an 8 MP decode, 8.0 against 11.4 when
+# the converting stage cleared whole rows).
 # Also used when a file's restart intervals are too long or too few for bands;
 # restart markers are then followed in the stage that reads the bits, and any irregularity there (a marker
 # out of sequence, a bad code, data that runs out) stops both stages and declines, as the bands do.
@@ -2423,8 +2426,12 @@ cdef inline int pipeline_read_impl(Pipeline* pipe, const uint8_t* data, size_t s
             for i in range(scan.ncomp):
                 for by in range(blocks_v[i]):
                     for bx in range(blocks_h[i]):
-                        # The ring's blocks come zeroed (the converting stage clears each row it is done
-                        # with, so this stage, the slower one, does not).
+                        # Zero what the row PIPE_RING_ROWS back left in this block (the converting stage,
+                        # the slower one, has transformed it): its DC alone when it was DC-only.
+                        if dc_only[0]:
+                            coef[0] = 0
+                        else:
+                            cy_clear_block(coef)
                         if block_size[i] == 1:
                             result = dc_skip_block(&br, dc_tables[i], ac_tables[i], ac_tables[i].skip_multi,
                                                    &dc_pred[i], coef)
@@ -2497,8 +2504,7 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
     cdef Frame* frame = &st.frame
     cdef Scan* scan = pipe.scan
     cdef Component* comp
-    cdef int16_t* row_coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
-    cdef const int16_t* coef = row_coef
+    cdef const int16_t* coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
     cdef const uint8_t* dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
     cdef uint8_t* dest
     cdef int i, bx, by, mx, bs
@@ -2515,7 +2521,6 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
                     idct_scaled(bs, dc_only[0], coef, &st.quant[comp.quant_id][0], dest, comp.stride)
                     coef += 64
                     dc_only += 1
-    memset(row_coef, 0, pipe.blocks_per_row * 64 * sizeof(int16_t))   # ready for the row PIPE_RING_ROWS on
     convert_rows_impl(st, rows_complete(frame, frame.comp[scan.comp_index[0]].block_size, my, pipe.mcus_h - 1,
                                         frame.out_h), avx2)
 
@@ -2551,7 +2556,7 @@ cdef int decode_pipelined(DecoderState* st, Scan* scan, const uint8_t* data, siz
     pipe.scan = scan
     pipe.blocks_per_row = <Py_ssize_t>pipe.mcus_w * blocks_per_mcu
     pipe.coef_ring = <int16_t*>calloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row * 64, sizeof(int16_t))
-    pipe.dc_only_ring = <uint8_t*>malloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row)
+    pipe.dc_only_ring = <uint8_t*>calloc(<size_t>PIPE_RING_ROWS * pipe.blocks_per_row, 1)
     try:
         if pipe.coef_ring == NULL or pipe.dc_only_ring == NULL:
             return SPLIT_DECLINED
