@@ -44,6 +44,20 @@ def test_threads_grayscale_and_band_split():
     assert all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
 
 
+def test_concurrent_threaded_encodes():
+    # Python threads each asking for threads=2 share the pool (and, when it is busy, code every band of their
+    # own encode on the calling thread): every encode still gets its own bytes, merged in order.
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [synthetic_image(700, 520, seed=40 + i) for i in range(4)]
+    options = [{}, {"restart_interval": 5}, {"optimize": True}, {"subsampling": "4:4:4"}]
+    expected = [cyjpeg.encode(image, **options[i]) for i, image in enumerate(images)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: cyjpeg.encode(images[i % 4], threads=2, **options[i % 4]), range(24)))
+    for i, result in enumerate(results):
+        assert result == expected[i % 4], i
+
+
 def test_threads_output_still_matches_pillow():
     image = synthetic_image(900, 800, seed=9)
     assert cyjpeg.encode(image, quality=75, threads=3) == pillow_encode(image, quality=75, subsampling="4:2:0")
