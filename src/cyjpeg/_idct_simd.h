@@ -74,7 +74,6 @@ static inline void cy_idct_pass_sse2(const __m128i *in, __m128i *out, int shift_
  * of 8 samples `stride` bytes apart. Returns 1 (the transform takes every block). */
 static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
     __m128i rows[8], cols[8];
-    int16_t work[64], transposed[64];
     __m128i ac_rows = _mm_setzero_si128();
     for (int k = 0; k < 8; k++) {
         __m128i c = _mm_loadu_si128((const __m128i *)(coef + 8 * k));
@@ -82,29 +81,24 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
         if (k) ac_rows = _mm_or_si128(ac_rows, c);
     }
     if (_mm_movemask_epi8(_mm_cmpeq_epi16(ac_rows, _mm_setzero_si128())) == 0xFFFF) {
-        /* Rows 1..7 all zero: pass 1 is (coef * Q) << 2 in 16 bits down every column, already laid out
-         * with one lane per row after the transpose. */
+        /* Rows 1..7 all zero: pass 1 is (coef * Q) << 2 in 16 bits down every column; after the transpose
+         * row j holds that value of column j in every lane. */
         __m128i scaled = _mm_slli_epi16(rows[0], 2);
-        for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(work + 8 * j), scaled);
+        for (int j = 0; j < 8; j++) cols[j] = scaled;
     } else {
         /* Pass 1: columns (lane = column); descale by 2**(13 - 2). */
         cy_idct_pass_sse2(rows, cols, 11);
-        for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(work + 8 * j), cols[j]);
     }
-    /* work row r holds output row r, lane = column frequency: transpose so that lane = row. */
-    cy_transpose_i16(work, transposed);
-    for (int j = 0; j < 8; j++) rows[j] = _mm_loadu_si128((const __m128i *)(transposed + 8 * j));
+    /* cols[r] holds output row r, lane = column frequency: transpose so that lane = row. */
+    cy_transpose_regs(cols);
     /* Pass 2: rows (lane = row); descale by 2**(13 + 2 + 3). */
-    cy_idct_pass_sse2(rows, cols, 18);
-    /* cols[x] = column x of samples (lane = row): level shift (+128, T.81 A.3.1) with saturation, then
+    cy_idct_pass_sse2(cols, rows, 18);
+    /* rows[x] = column x of samples (lane = row): level shift (+128, T.81 A.3.1) with saturation, then
      * packus clamps to 0..255, as libjpeg-turbo's packsswb and +128 do. */
     const __m128i centre = _mm_set1_epi16(128);
-    for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i *)(work + 8 * j), _mm_adds_epi16(cols[j], centre));
-    cy_transpose_i16(work, transposed);
-    for (int r = 0; r < 8; r++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(transposed + 8 * r));
-        _mm_storel_epi64((__m128i *)(out + r * stride), _mm_packus_epi16(v, v));
-    }
+    for (int j = 0; j < 8; j++) rows[j] = _mm_adds_epi16(rows[j], centre);
+    cy_transpose_regs(rows);
+    for (int r = 0; r < 8; r++) _mm_storel_epi64((__m128i *)(out + r * stride), _mm_packus_epi16(rows[r], rows[r]));
     return 1;
 }
 

@@ -35,6 +35,22 @@ static inline void cy_transpose_rows(__m128i r0, __m128i r1, __m128i r2, __m128i
     _mm_storeu_si128((__m128i *)(dst + 56), _mm_unpackhi_epi64(u3, u7));
 }
 
+/* The same three rounds of interleaving on eight registers, in place: r[c] becomes column c. */
+static inline void cy_transpose_regs(__m128i *r) {
+    __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
+    __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
+    __m128i t4 = _mm_unpacklo_epi16(r[4], r[5]), t5 = _mm_unpackhi_epi16(r[4], r[5]);
+    __m128i t6 = _mm_unpacklo_epi16(r[6], r[7]), t7 = _mm_unpackhi_epi16(r[6], r[7]);
+    __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
+    __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
+    __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
+    __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
+    r[0] = _mm_unpacklo_epi64(u0, u4); r[1] = _mm_unpackhi_epi64(u0, u4);
+    r[2] = _mm_unpacklo_epi64(u1, u5); r[3] = _mm_unpackhi_epi64(u1, u5);
+    r[4] = _mm_unpacklo_epi64(u2, u6); r[5] = _mm_unpackhi_epi64(u2, u6);
+    r[6] = _mm_unpacklo_epi64(u3, u7); r[7] = _mm_unpackhi_epi64(u3, u7);
+}
+
 /* dst[c * 8 + r] = src[r * 8 + c] */
 static inline void cy_transpose_i16(const int16_t *src, int16_t *dst) {
     cy_transpose_rows(_mm_loadu_si128((const __m128i *)(src + 0)), _mm_loadu_si128((const __m128i *)(src + 8)),
