@@ -141,6 +141,36 @@ def test_sse2_idct_equals_scalar_idct_for_every_block():
         assert fast is not None and np.array_equal(fast, plain), trial
 
 
+def test_avx2_idct_pair_equals_scalar_idct_for_every_block():
+    # The AVX2 twin transforms two full blocks at once, one per 128-bit lane: each must get the bytes it gets
+    # alone, hostile blocks and the per-block pass-1 shortcut included (one block of a pair may take it alone).
+    from cyjpeg import _decoder
+    rng = np.random.default_rng(11)
+
+    def block(kind):
+        quant = rng.integers(1, 256, 64).astype(np.uint16)
+        if kind == 0:             # photo-like
+            coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
+            coefs[rng.random(64) < 0.6] = 0
+        elif kind == 1:           # hostile: anything int16 holds
+            coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
+        elif kind == 2:           # 16-bit tables with entries above 2**15
+            coefs = rng.integers(-4, 5, 64).astype(np.int16)
+            quant = rng.integers(1, 65536, 64).astype(np.uint16)
+        else:                     # rows 1..7 zero: the shortcut, with its wrapping shift
+            coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
+            coefs[8:] = 0
+        return coefs, quant
+
+    if _decoder._idct_pair(*block(0), *block(0)) is None:
+        pytest.skip("this CPU or build has no AVX2 twin")
+    for trial in range(3000):
+        (ca, qa), (cb, qb) = block(trial % 4), block((trial // 4) % 4)
+        pair_a, pair_b = _decoder._idct_pair(ca, qa, cb, qb)
+        assert np.array_equal(pair_a, _decoder._idct_block(ca, qa, simd=False)), trial
+        assert np.array_equal(pair_b, _decoder._idct_block(cb, qb, simd=False)), trial
+
+
 def test_decoder_twins_give_the_same_pixels():
     from cyjpeg import _decoder
     if not _encoder._has_avx2_twin():

@@ -46,7 +46,8 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
-from cyjpeg._idct cimport idct_scaled, idct_islow_scalar, cy_idct_islow_sse2, cy_clear_block
+from cyjpeg._idct cimport (idct_scaled, idct_islow_scalar, cy_idct_islow_sse2, cy_idct_islow_avx2_pair,
+                           cy_clear_block)
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -985,18 +986,30 @@ cdef portable_void decode_sequential_scan_portable(DecoderState* st, Scan* scan,
 
 
 cdef inline void transform_mcu(int16_t* mcu_coef, int blocks, const int* results, const int* block_sizes,
-                               const uint16_t** quants, uint8_t** dests, const Py_ssize_t* strides) noexcept nogil:
+                               const uint16_t** quants, uint8_t** dests, const Py_ssize_t* strides,
+                               int avx2) noexcept nogil:
     # The inverse transforms of one MCU's blocks (results: huff_decode_block's), each block cleared after
-    # use: a DC-only block wrote nothing but its DC term.
-    cdef int b
+    # use: a DC-only block wrote nothing but its DC term. avx2 (a constant 1 only in the AVX2 twin): two
+    # full 8x8 transforms in a row run as one pair, the same bytes as one at a time.
+    cdef int b = 0
     cdef int16_t* coef = mcu_coef
-    for b in range(blocks):
+    while b < blocks:
+        if (avx2 and b + 1 < blocks and block_sizes[b] == 8 and block_sizes[b + 1] == 8 and results[b] != 1
+                and results[b + 1] != 1):
+            cy_idct_islow_avx2_pair(coef, quants[b], dests[b], strides[b],
+                                    coef + 64, quants[b + 1], dests[b + 1], strides[b + 1])
+            cy_clear_block(coef)
+            cy_clear_block(coef + 64)
+            coef += 128
+            b += 2
+            continue
         idct_scaled(block_sizes[b], results[b] == 1, coef, quants[b], dests[b], strides[b])
         if results[b] == 1:
             coef[0] = 0
         else:
             cy_clear_block(coef)
         coef += 64
+        b += 1
 
 
 cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
@@ -1122,7 +1135,7 @@ cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const 
                         mcu_size[blocks] = bs
                         mcu_result[blocks] = result
                         blocks += 1
-            transform_mcu(mcu_coef, blocks, mcu_result, mcu_size, mcu_quant, mcu_dest, mcu_stride)
+            transform_mcu(mcu_coef, blocks, mcu_result, mcu_size, mcu_quant, mcu_dest, mcu_stride, avx2)
             if lost == 2:
                 lost = 1
             if not st.dead and not lost and br_overrun(&br):
@@ -1901,6 +1914,26 @@ def _set_simd(enabled):
     previous = bool(use_avx2)
     use_avx2 = 1 if (enabled and cy_cpu_has_avx2()) else 0
     return previous
+
+
+def _idct_pair(coefs_a, quant_a, coefs_b, quant_b):
+    """Tests: the two blocks through the AVX2 pair kernel, as two (8, 8) uint8 arrays; None where this CPU or
+    build has no AVX2 twin."""
+    cdef const int16_t[::1] ca = np.ascontiguousarray(coefs_a, dtype=np.int16).reshape(-1)
+    cdef const uint16_t[::1] qa = np.ascontiguousarray(quant_a, dtype=np.uint16).reshape(-1)
+    cdef const int16_t[::1] cb = np.ascontiguousarray(coefs_b, dtype=np.int16).reshape(-1)
+    cdef const uint16_t[::1] qb = np.ascontiguousarray(quant_b, dtype=np.uint16).reshape(-1)
+    if ca.shape[0] != 64 or qa.shape[0] != 64 or cb.shape[0] != 64 or qb.shape[0] != 64:
+        raise ValueError("coefs and quant must have 64 entries")
+    if not cy_cpu_has_avx2():
+        return None
+    out_a = np.zeros((8, 8), np.uint8)
+    out_b = np.zeros((8, 8), np.uint8)
+    cdef uint8_t[:, ::1] oa = out_a
+    cdef uint8_t[:, ::1] ob = out_b
+    if not cy_idct_islow_avx2_pair(&ca[0], &qa[0], &oa[0, 0], 8, &cb[0], &qb[0], &ob[0, 0], 8):
+        return None
+    return out_a, out_b
 
 
 def _idct_block(coefs, quant, bint simd=True):

@@ -17,6 +17,11 @@ cdef extern from "_idct_simd.h":
                            Py_ssize_t stride) noexcept nogil
     # Zero a block's 64 coefficients (SSE2 stores where there are, else memset).
     void cy_clear_block(int16_t* coef) noexcept nogil
+    # Two blocks at once, each as cy_idct_islow_sse2 would give it: only where the CPU has AVX2 (the decoder's
+    # AVX2 twin, or after checking cy_cpu_has_avx2). 0 where the build has no AVX2 twin.
+    int cy_idct_islow_avx2_pair(const int16_t* coef_a, const uint16_t* quant_a, uint8_t* out_a, Py_ssize_t stride_a,
+                                const int16_t* coef_b, const uint16_t* quant_b, uint8_t* out_b,
+                                Py_ssize_t stride_b) noexcept nogil
 
 from cyjpeg._dct_constants cimport *
 

@@ -120,4 +120,121 @@ static inline void cy_clear_block(int16_t *coef) {
     memset(coef, 0, 64 * sizeof(int16_t));
 }
 #endif
+/* ---- Two blocks at once with AVX2, for the decoder's AVX2 twin only (_dispatch.h). ----
+ *
+ * Each 128-bit lane of a 256-bit register holds one block's row (or column), and every operation above
+ * (pmullw, paddw, punpck*, pmaddwd, psrad, packssdw) works lane by lane in its 256-bit form, so the pair
+ * gives each block exactly the bytes cy_idct_islow_sse2 gives it, the pass-1 shortcut included (decided per
+ * block). Returns 1 when done, 0 where the build has no AVX2 twin. */
+#include "_dispatch.h"
+#if CY_HAVE_SSE2_DCT && CY_HAVE_AVX2_TWIN
+#include <immintrin.h>
+#define CY_HAVE_AVX2_IDCT 1
+#define CY_IPAIR256(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(b) << 16) | (uint16_t)(int16_t)(a)))
+
+__attribute__((target("avx2"))) static inline void cy_idct_pass_avx2(const __m256i *in, __m256i *out, int shift_bits) {
+    const __m128i shift = _mm_cvtsi32_si128(shift_bits);
+    const __m256i rounding = _mm256_set1_epi32(1 << (shift_bits - 1));
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i sum04 = _mm256_add_epi16(in[0], in[4]), diff04 = _mm256_sub_epi16(in[0], in[4]);
+    const __m256i z3 = _mm256_add_epi16(in[7], in[3]), z4 = _mm256_add_epi16(in[5], in[1]);
+    __m256i results[2][8];
+    for (int half = 0; half < 2; half++) {
+        __m256i z26 = half ? _mm256_unpackhi_epi16(in[2], in[6]) : _mm256_unpacklo_epi16(in[2], in[6]);
+        __m256i z34 = half ? _mm256_unpackhi_epi16(z3, z4) : _mm256_unpacklo_epi16(z3, z4);
+        __m256i p71 = half ? _mm256_unpackhi_epi16(in[7], in[1]) : _mm256_unpacklo_epi16(in[7], in[1]);
+        __m256i p53 = half ? _mm256_unpackhi_epi16(in[5], in[3]) : _mm256_unpacklo_epi16(in[5], in[3]);
+        __m256i tmp0 = _mm256_srai_epi32(half ? _mm256_unpackhi_epi16(zero, sum04) : _mm256_unpacklo_epi16(zero, sum04), 3);
+        __m256i tmp1 = _mm256_srai_epi32(half ? _mm256_unpackhi_epi16(zero, diff04) : _mm256_unpacklo_epi16(zero, diff04), 3);
+        __m256i tmp3 = _mm256_madd_epi16(z26, CY_IPAIR256(CY_F0541 + CY_F0765, CY_F0541));
+        __m256i tmp2 = _mm256_madd_epi16(z26, CY_IPAIR256(CY_F0541, CY_F0541 - CY_F1847));
+        __m256i tmp10 = _mm256_add_epi32(_mm256_add_epi32(tmp0, tmp3), rounding);
+        __m256i tmp13 = _mm256_add_epi32(_mm256_sub_epi32(tmp0, tmp3), rounding);
+        __m256i tmp11 = _mm256_add_epi32(_mm256_add_epi32(tmp1, tmp2), rounding);
+        __m256i tmp12 = _mm256_add_epi32(_mm256_sub_epi32(tmp1, tmp2), rounding);
+        __m256i z3r = _mm256_madd_epi16(z34, CY_IPAIR256(CY_F1175 - CY_F1961, CY_F1175));
+        __m256i z4r = _mm256_madd_epi16(z34, CY_IPAIR256(CY_F1175, CY_F1175 - CY_F0390));
+        __m256i o0 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_IPAIR256(CY_F0298 - CY_F0899, -CY_F0899)), z3r);
+        __m256i o3 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_IPAIR256(-CY_F0899, CY_F1501 - CY_F0899)), z4r);
+        __m256i o1 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_IPAIR256(CY_F2053 - CY_F2562, -CY_F2562)), z4r);
+        __m256i o2 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_IPAIR256(-CY_F2562, CY_F3072 - CY_F2562)), z3r);
+        __m256i *r = results[half];
+        r[0] = _mm256_sra_epi32(_mm256_add_epi32(tmp10, o3), shift);
+        r[7] = _mm256_sra_epi32(_mm256_sub_epi32(tmp10, o3), shift);
+        r[1] = _mm256_sra_epi32(_mm256_add_epi32(tmp11, o2), shift);
+        r[6] = _mm256_sra_epi32(_mm256_sub_epi32(tmp11, o2), shift);
+        r[2] = _mm256_sra_epi32(_mm256_add_epi32(tmp12, o1), shift);
+        r[5] = _mm256_sra_epi32(_mm256_sub_epi32(tmp12, o1), shift);
+        r[3] = _mm256_sra_epi32(_mm256_add_epi32(tmp13, o0), shift);
+        r[4] = _mm256_sra_epi32(_mm256_sub_epi32(tmp13, o0), shift);
+    }
+    for (int j = 0; j < 8; j++) out[j] = _mm256_packs_epi32(results[0][j], results[1][j]);
+}
+
+/* cy_transpose_regs on both lanes at once (the unpacks interleave within each 128-bit lane). */
+__attribute__((target("avx2"))) static inline void cy_transpose_regs_avx2(__m256i *r) {
+    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
+    r[0] = _mm256_unpacklo_epi64(u0, u4); r[1] = _mm256_unpackhi_epi64(u0, u4);
+    r[2] = _mm256_unpacklo_epi64(u1, u5); r[3] = _mm256_unpackhi_epi64(u1, u5);
+    r[4] = _mm256_unpacklo_epi64(u2, u6); r[5] = _mm256_unpackhi_epi64(u2, u6);
+    r[6] = _mm256_unpacklo_epi64(u3, u7); r[7] = _mm256_unpackhi_epi64(u3, u7);
+}
+
+__attribute__((target("avx2"))) static inline int cy_idct_islow_avx2_pair(
+        const int16_t *coef_a, const uint16_t *quant_a, uint8_t *out_a, ptrdiff_t stride_a,
+        const int16_t *coef_b, const uint16_t *quant_b, uint8_t *out_b, ptrdiff_t stride_b) {
+    __m256i rows[8], cols[8];
+    __m256i ac_rows = _mm256_setzero_si256();
+    for (int k = 0; k < 8; k++) {
+        __m256i c = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(coef_a + 8 * k))),
+                                            _mm_loadu_si128((const __m128i *)(coef_b + 8 * k)), 1);
+        __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(quant_a + 8 * k))),
+                                            _mm_loadu_si128((const __m128i *)(quant_b + 8 * k)), 1);
+        rows[k] = _mm256_mullo_epi16(c, q);
+        if (k) ac_rows = _mm256_or_si256(ac_rows, c);
+    }
+    /* Bits 0-15 of the mask: block a's rows 1..7 are all zero where set; bits 16-31: block b's. */
+    const unsigned zero_rows = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(ac_rows, _mm256_setzero_si256()));
+    const int short_a = (zero_rows & 0xFFFFu) == 0xFFFFu, short_b = (zero_rows >> 16) == 0xFFFFu;
+    const __m256i scaled = _mm256_slli_epi16(rows[0], 2);
+    if (short_a && short_b) {
+        for (int j = 0; j < 8; j++) cols[j] = scaled;
+    } else {
+        cy_idct_pass_avx2(rows, cols, 11);
+        if (short_a || short_b) {
+            /* One block takes libjpeg-turbo's shortcut (its wrapping 16-bit shift), the other the full pass. */
+            for (int j = 0; j < 8; j++)
+                cols[j] = short_a ? _mm256_blend_epi32(cols[j], scaled, 0x0F) : _mm256_blend_epi32(cols[j], scaled, 0xF0);
+        }
+    }
+    cy_transpose_regs_avx2(cols);
+    cy_idct_pass_avx2(cols, rows, 18);
+    const __m256i centre = _mm256_set1_epi16(128);
+    for (int j = 0; j < 8; j++) rows[j] = _mm256_adds_epi16(rows[j], centre);
+    cy_transpose_regs_avx2(rows);
+    for (int r = 0; r < 8; r++) {
+        __m256i v = _mm256_packus_epi16(rows[r], rows[r]);
+        _mm_storel_epi64((__m128i *)(out_a + r * stride_a), _mm256_castsi256_si128(v));
+        _mm_storel_epi64((__m128i *)(out_b + r * stride_b), _mm256_extracti128_si256(v, 1));
+    }
+    return 1;
+}
+#else
+#define CY_HAVE_AVX2_IDCT 0
+static inline int cy_idct_islow_avx2_pair(const int16_t *coef_a, const uint16_t *quant_a, uint8_t *out_a,
+                                          ptrdiff_t stride_a, const int16_t *coef_b, const uint16_t *quant_b,
+                                          uint8_t *out_b, ptrdiff_t stride_b) {
+    (void)coef_a; (void)quant_a; (void)out_a; (void)stride_a; (void)coef_b; (void)quant_b; (void)out_b;
+    (void)stride_b;
+    return 0;
+}
+#endif
+
 #endif
