@@ -985,31 +985,57 @@ cdef portable_void decode_sequential_scan_portable(DecoderState* st, Scan* scan,
     status[0] = decode_sequential_scan_impl(st, scan, data, size, pos_io, 0)
 
 
+ctypedef struct HeldBlock:
+    # A full 8x8 block kept back until a second one comes, so that the AVX2 twin transforms the two at once.
+    const int16_t* coef            # NULL: none held
+    const uint16_t* quant
+    uint8_t* dest
+    Py_ssize_t stride
+
+
+cdef inline void idct_paired(HeldBlock* held, int block_size, int dc_only, const int16_t* coef,
+                             const uint16_t* quant, uint8_t* dest, Py_ssize_t stride, int avx2) noexcept nogil:
+    # idct_scaled, but in the AVX2 twin (avx2: a constant 1 there) a full 8x8 transform waits in `held` for
+    # the next one and the two run as one pair, with the same bytes. The caller keeps a held block's
+    # coefficients unchanged, and calls idct_flush before anything reads its samples.
+    if avx2 and block_size == 8 and not dc_only:
+        if held.coef != NULL:
+            cy_idct_islow_avx2_pair(held.coef, held.quant, held.dest, held.stride, coef, quant, dest, stride)
+            held.coef = NULL
+        else:
+            held.coef = coef
+            held.quant = quant
+            held.dest = dest
+            held.stride = stride
+        return
+    idct_scaled(block_size, dc_only, coef, quant, dest, stride)
+
+
+cdef inline void idct_flush(HeldBlock* held) noexcept nogil:
+    # The held block, if any, alone.
+    if held.coef != NULL:
+        idct_scaled(8, 0, held.coef, held.quant, held.dest, held.stride)
+        held.coef = NULL
+
+
 cdef inline void transform_mcu(int16_t* mcu_coef, int blocks, const int* results, const int* block_sizes,
                                const uint16_t** quants, uint8_t** dests, const Py_ssize_t* strides,
                                int avx2) noexcept nogil:
-    # The inverse transforms of one MCU's blocks (results: huff_decode_block's), each block cleared after
-    # use: a DC-only block wrote nothing but its DC term. avx2 (a constant 1 only in the AVX2 twin): two
-    # full 8x8 transforms in a row run as one pair, the same bytes as one at a time.
-    cdef int b = 0
+    # The inverse transforms of one MCU's blocks (results: huff_decode_block's; full ones in pairs in the AVX2
+    # twin, see idct_paired), then each block cleared: a DC-only block wrote nothing but its DC term.
+    cdef int b
     cdef int16_t* coef = mcu_coef
-    while b < blocks:
-        if (avx2 and b + 1 < blocks and block_sizes[b] == 8 and block_sizes[b + 1] == 8 and results[b] != 1
-                and results[b + 1] != 1):
-            cy_idct_islow_avx2_pair(coef, quants[b], dests[b], strides[b],
-                                    coef + 64, quants[b + 1], dests[b + 1], strides[b + 1])
-            cy_clear_block(coef)
-            cy_clear_block(coef + 64)
-            coef += 128
-            b += 2
-            continue
-        idct_scaled(block_sizes[b], results[b] == 1, coef, quants[b], dests[b], strides[b])
+    cdef HeldBlock held
+    held.coef = NULL
+    for b in range(blocks):
+        idct_paired(&held, block_sizes[b], results[b] == 1, coef + 64 * b, quants[b], dests[b], strides[b], avx2)
+    idct_flush(&held)
+    for b in range(blocks):
         if results[b] == 1:
             coef[0] = 0
         else:
             cy_clear_block(coef)
         coef += 64
-        b += 1
 
 
 cdef inline int decode_sequential_scan_impl(DecoderState* st, Scan* scan, const uint8_t* data, size_t size,
@@ -1503,6 +1529,8 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
     cdef int16_t smoothed[64]
     cdef int16_t dc_alone[64]
     cdef int32_t dc_grid[25]
+    cdef HeldBlock held            # (use_avx2: this runs outside the twins, so the pair kernel is called)
+    held.coef = NULL
     memset(dc_alone, 0, sizeof(dc_alone))
     for ci in range(frame.ncomp):
         if skip_component != NULL and skip_component[ci]:
@@ -1533,8 +1561,13 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
                         ac_bits |= block[k]
                 else:
                     ac_bits = comp.nonzero[<size_t>by * comp.coef_blocks_w + bx] != 0   # Huffman scans keep it exact
-                idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
-                            comp.stride)
+                if block == smoothed:      # rewritten for the next block: not held for a pair
+                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                                comp.stride)
+                else:
+                    idct_paired(&held, bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
+                                comp.stride, use_avx2)
+    idct_flush(&held)
 
 
 cdef inline int progressive_row_height(Frame* frame) noexcept nogil:
@@ -2115,7 +2148,9 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     cdef const uint16_t* quants[MAX_COMPONENTS]
     cdef int vertical_context[MAX_COMPONENTS]   # upsampled vertically: reads one sample row of the next MCU row
     cdef BitReader br
-    cdef int16_t coef[64]
+    cdef int16_t coef_slots[128]   # a block decodes into the slot a block held for pairing does not use
+    cdef int16_t* coef
+    cdef HeldBlock held
     cdef int i, bx, by, mx, my, mcus_w, mcus_h, result, bs, row_height, context = 0
     cdef int ri = shared.restart_interval, left_in_interval = 0
     cdef int decode_first_row, decode_end_row, y_end
@@ -2138,6 +2173,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
     st.rows_done = band.first_row * row_height
     mcu = (<long long>decode_first_row * mcus_w) // ri * ri
     mcu_end = <long long>decode_end_row * mcus_w
+    held.coef = NULL
     while mcu < mcu_end:
         if left_in_interval == 0:
             # The first MCU of an interval: the reader starts on the byte after RSTn, predictions at 0.
@@ -2154,6 +2190,7 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
             bs = comp.block_size
             for by in range(comp.v if scan.ncomp > 1 else 1):
                 for bx in range(comp.h if scan.ncomp > 1 else 1):
+                    coef = coef_slots + (64 if held.coef == coef_slots else 0)
                     if bs == 1:
                         # 1/8 scale: the DC term, then past the AC symbols (_dcskip; the skip table was made
                         # by prepare_scan). Damage it reports declines like any other.
@@ -2170,12 +2207,14 @@ cdef inline int decode_band_impl(DecoderState* st, SplitBand* band, int avx2) no
                         dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                     else:
                         dest = plane_row(comp, my * bs) + mx * bs
-                    idct_scaled(bs, result == 1, coef, quants[i], dest, comp.stride)
+                    idct_paired(&held, bs, result == 1, coef, quants[i], dest, comp.stride, avx2)
         if br_overrun(&br) or br.concealed:
             return SPLIT_DECLINED      # (concealed: a bad code or DC value the lenient tables papered over)
         mcu += 1
         if mx == mcus_w - 1 and my >= band.first_row:
+            idct_flush(&held)
             convert_rows_impl(st, rows_complete(frame, row_height, my, decode_end_row - 1, y_end), avx2)
+    idct_flush(&held)
     return SPLIT_OK
 
 
@@ -2540,7 +2579,9 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
     cdef const int16_t* coef = pipe.coef_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row * 64
     cdef const uint8_t* dc_only = pipe.dc_only_ring + (my % PIPE_RING_ROWS) * pipe.blocks_per_row
     cdef uint8_t* dest
+    cdef HeldBlock held
     cdef int i, bx, by, mx, bs
+    held.coef = NULL
     for mx in range(pipe.mcus_w):
         for i in range(scan.ncomp):
             comp = &frame.comp[scan.comp_index[i]]
@@ -2551,9 +2592,10 @@ cdef inline void pipeline_convert_row(Pipeline* pipe, int my, int avx2) noexcept
                         dest = plane_row(comp, (my * comp.v + by) * bs) + (mx * comp.h + bx) * bs
                     else:
                         dest = plane_row(comp, my * bs) + mx * bs
-                    idct_scaled(bs, dc_only[0], coef, &st.quant[comp.quant_id][0], dest, comp.stride)
+                    idct_paired(&held, bs, dc_only[0], coef, &st.quant[comp.quant_id][0], dest, comp.stride, avx2)
                     coef += 64
                     dc_only += 1
+    idct_flush(&held)
     convert_rows_impl(st, rows_complete(frame, frame.comp[scan.comp_index[0]].block_size, my, pipe.mcus_h - 1,
                                         frame.out_h), avx2)
 
