@@ -620,8 +620,7 @@ ctypedef struct MergeState:
     # itself runs unlocked: only the thread that set `merging` touches `out` and `restart_number`.
     cy_sync sync
     EncoderState* out
-    EncoderState** coded       # band i's state once it is coded (NULL before, and for a band that failed)
-    char* finished             # band i has been coded, or has failed
+    EncoderState** coded       # band i's state once it is coded (NULL before; a band that fails sets `failed`)
     int count, next, merging, failed
     int restart_number
 
@@ -632,12 +631,11 @@ cdef void merge_ready(MergeState* q, int index, EncoderState* band) noexcept nog
     cdef int status
     cy_sync_lock(&q.sync)
     q.coded[index] = band
-    q.finished[index] = 1
     if band == NULL:
         q.failed = 1
     if not q.merging:
         q.merging = 1
-        while not q.failed and q.next < q.count and q.finished[q.next]:
+        while not q.failed and q.next < q.count and q.coded[q.next] != NULL:
             ready = q.coded[q.next]
             cy_sync_unlock(&q.sync)
             status = merge_band(q.out, ready, &q.restart_number)
@@ -662,7 +660,6 @@ cdef class _BandQueue:
     def __cinit__(self):
         self.template = NULL
         self.merge.coded = NULL
-        self.merge.finished = NULL
         self.sync_ready = 0
 
     cdef int setup(self, EncoderState* out, int count) except -1:
@@ -671,8 +668,7 @@ cdef class _BandQueue:
         self.sync_ready = 1
         self.template = <EncoderState*>malloc(sizeof(EncoderState))
         self.merge.coded = <EncoderState**>calloc(count, sizeof(EncoderState*))
-        self.merge.finished = <char*>calloc(count, 1)
-        if self.template == NULL or self.merge.coded == NULL or self.merge.finished == NULL:
+        if self.template == NULL or self.merge.coded == NULL:
             raise MemoryError("cannot allocate the bands of a threaded encode")
         memcpy(self.template, out, sizeof(EncoderState))
         self.merge.out = out
@@ -688,7 +684,6 @@ cdef class _BandQueue:
             cy_sync_destroy(&self.merge.sync)
         free(self.template)
         free(self.merge.coded)
-        free(self.merge.finished)
 
 
 cdef class _Band:

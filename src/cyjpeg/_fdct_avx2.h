@@ -19,29 +19,6 @@
 #if CY_HAVE_AVX2_TWIN
 #include <immintrin.h>
 
-#define CY_AVX2_FN __attribute__((target("avx2"))) static inline
-#define CY_PAIR_256(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(b) << 16) | (uint16_t)(int16_t)(a)))
-
-/* Transpose the 8x8 int16 matrix in each lane: afterwards r[c] lane-element k = old r[k] lane-element c. */
-CY_AVX2_FN void cy_transpose_256(__m256i *r) {
-    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
-    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
-    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
-    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
-    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
-    r[0] = _mm256_unpacklo_epi64(u0, u4);
-    r[1] = _mm256_unpackhi_epi64(u0, u4);
-    r[2] = _mm256_unpacklo_epi64(u1, u5);
-    r[3] = _mm256_unpackhi_epi64(u1, u5);
-    r[4] = _mm256_unpacklo_epi64(u2, u6);
-    r[5] = _mm256_unpackhi_epi64(u2, u6);
-    r[6] = _mm256_unpacklo_epi64(u3, u7);
-    r[7] = _mm256_unpackhi_epi64(u3, u7);
-}
-
 CY_AVX2_FN __m256i cy_rotate2_256(__m256i x, __m256i y, __m256i pair, __m256i rounding, __m128i shift) {
     __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(x, y), pair);
     __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(x, y), pair);

@@ -126,13 +126,10 @@ static inline void cy_clear_block(int16_t *coef) {
  * (pmullw, paddw, punpck*, pmaddwd, psrad, packssdw) works lane by lane in its 256-bit form, so the pair
  * gives each block exactly the bytes cy_idct_islow_sse2 gives it, the pass-1 shortcut included (decided per
  * block). Returns 1 when done, 0 where the build has no AVX2 twin. */
-#include "_dispatch.h"
-#if CY_HAVE_SSE2_DCT && CY_HAVE_AVX2_TWIN
-#include <immintrin.h>
+#if CY_HAVE_SSE2_DCT && CY_HAVE_AVX2_TWIN        /* (_simd.h brings _dispatch.h and the AVX2 helpers) */
 #define CY_HAVE_AVX2_IDCT 1
-#define CY_IPAIR256(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(b) << 16) | (uint16_t)(int16_t)(a)))
 
-__attribute__((target("avx2"))) static inline void cy_idct_pass_avx2(const __m256i *in, __m256i *out, int shift_bits) {
+CY_AVX2_FN void cy_idct_pass_avx2(const __m256i *in, __m256i *out, int shift_bits) {
     const __m128i shift = _mm_cvtsi32_si128(shift_bits);
     const __m256i rounding = _mm256_set1_epi32(1 << (shift_bits - 1));
     const __m256i zero = _mm256_setzero_si256();
@@ -146,18 +143,18 @@ __attribute__((target("avx2"))) static inline void cy_idct_pass_avx2(const __m25
         __m256i p53 = half ? _mm256_unpackhi_epi16(in[5], in[3]) : _mm256_unpacklo_epi16(in[5], in[3]);
         __m256i tmp0 = _mm256_srai_epi32(half ? _mm256_unpackhi_epi16(zero, sum04) : _mm256_unpacklo_epi16(zero, sum04), 3);
         __m256i tmp1 = _mm256_srai_epi32(half ? _mm256_unpackhi_epi16(zero, diff04) : _mm256_unpacklo_epi16(zero, diff04), 3);
-        __m256i tmp3 = _mm256_madd_epi16(z26, CY_IPAIR256(CY_F0541 + CY_F0765, CY_F0541));
-        __m256i tmp2 = _mm256_madd_epi16(z26, CY_IPAIR256(CY_F0541, CY_F0541 - CY_F1847));
+        __m256i tmp3 = _mm256_madd_epi16(z26, CY_PAIR_256(CY_F0541 + CY_F0765, CY_F0541));
+        __m256i tmp2 = _mm256_madd_epi16(z26, CY_PAIR_256(CY_F0541, CY_F0541 - CY_F1847));
         __m256i tmp10 = _mm256_add_epi32(_mm256_add_epi32(tmp0, tmp3), rounding);
         __m256i tmp13 = _mm256_add_epi32(_mm256_sub_epi32(tmp0, tmp3), rounding);
         __m256i tmp11 = _mm256_add_epi32(_mm256_add_epi32(tmp1, tmp2), rounding);
         __m256i tmp12 = _mm256_add_epi32(_mm256_sub_epi32(tmp1, tmp2), rounding);
-        __m256i z3r = _mm256_madd_epi16(z34, CY_IPAIR256(CY_F1175 - CY_F1961, CY_F1175));
-        __m256i z4r = _mm256_madd_epi16(z34, CY_IPAIR256(CY_F1175, CY_F1175 - CY_F0390));
-        __m256i o0 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_IPAIR256(CY_F0298 - CY_F0899, -CY_F0899)), z3r);
-        __m256i o3 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_IPAIR256(-CY_F0899, CY_F1501 - CY_F0899)), z4r);
-        __m256i o1 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_IPAIR256(CY_F2053 - CY_F2562, -CY_F2562)), z4r);
-        __m256i o2 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_IPAIR256(-CY_F2562, CY_F3072 - CY_F2562)), z3r);
+        __m256i z3r = _mm256_madd_epi16(z34, CY_PAIR_256(CY_F1175 - CY_F1961, CY_F1175));
+        __m256i z4r = _mm256_madd_epi16(z34, CY_PAIR_256(CY_F1175, CY_F1175 - CY_F0390));
+        __m256i o0 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_PAIR_256(CY_F0298 - CY_F0899, -CY_F0899)), z3r);
+        __m256i o3 = _mm256_add_epi32(_mm256_madd_epi16(p71, CY_PAIR_256(-CY_F0899, CY_F1501 - CY_F0899)), z4r);
+        __m256i o1 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_PAIR_256(CY_F2053 - CY_F2562, -CY_F2562)), z4r);
+        __m256i o2 = _mm256_add_epi32(_mm256_madd_epi16(p53, CY_PAIR_256(-CY_F2562, CY_F3072 - CY_F2562)), z3r);
         __m256i *r = results[half];
         r[0] = _mm256_sra_epi32(_mm256_add_epi32(tmp10, o3), shift);
         r[7] = _mm256_sra_epi32(_mm256_sub_epi32(tmp10, o3), shift);
@@ -171,23 +168,7 @@ __attribute__((target("avx2"))) static inline void cy_idct_pass_avx2(const __m25
     for (int j = 0; j < 8; j++) out[j] = _mm256_packs_epi32(results[0][j], results[1][j]);
 }
 
-/* cy_transpose_regs on both lanes at once (the unpacks interleave within each 128-bit lane). */
-__attribute__((target("avx2"))) static inline void cy_transpose_regs_avx2(__m256i *r) {
-    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
-    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
-    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
-    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
-    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
-    r[0] = _mm256_unpacklo_epi64(u0, u4); r[1] = _mm256_unpackhi_epi64(u0, u4);
-    r[2] = _mm256_unpacklo_epi64(u1, u5); r[3] = _mm256_unpackhi_epi64(u1, u5);
-    r[4] = _mm256_unpacklo_epi64(u2, u6); r[5] = _mm256_unpackhi_epi64(u2, u6);
-    r[6] = _mm256_unpacklo_epi64(u3, u7); r[7] = _mm256_unpackhi_epi64(u3, u7);
-}
-
-__attribute__((target("avx2"))) static inline int cy_idct_islow_avx2_pair(
+CY_AVX2_FN int cy_idct_islow_avx2_pair(
         const int16_t *coef_a, const uint16_t *quant_a, uint8_t *out_a, ptrdiff_t stride_a,
         const int16_t *coef_b, const uint16_t *quant_b, uint8_t *out_b, ptrdiff_t stride_b) {
     __m256i rows[8], cols[8];
@@ -214,11 +195,11 @@ __attribute__((target("avx2"))) static inline int cy_idct_islow_avx2_pair(
                 cols[j] = short_a ? _mm256_blend_epi32(cols[j], scaled, 0x0F) : _mm256_blend_epi32(cols[j], scaled, 0xF0);
         }
     }
-    cy_transpose_regs_avx2(cols);
+    cy_transpose_256(cols);
     cy_idct_pass_avx2(cols, rows, 18);
     const __m256i centre = _mm256_set1_epi16(128);
     for (int j = 0; j < 8; j++) rows[j] = _mm256_adds_epi16(rows[j], centre);
-    cy_transpose_regs_avx2(rows);
+    cy_transpose_256(rows);
     for (int r = 0; r < 8; r++) {
         __m256i v = _mm256_packus_epi16(rows[r], rows[r]);
         _mm_storel_epi64((__m128i *)(out_a + r * stride_a), _mm256_castsi256_si128(v));

@@ -14,28 +14,8 @@
 #if !defined(CYJPEG_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
 #include <emmintrin.h>
 
-/* Three rounds of interleaving (16-, 32-, then 64-bit units) turn eight rows into eight columns. */
-static inline void cy_transpose_rows(__m128i r0, __m128i r1, __m128i r2, __m128i r3, __m128i r4, __m128i r5,
-                                     __m128i r6, __m128i r7, int16_t *dst) {
-    __m128i t0 = _mm_unpacklo_epi16(r0, r1), t1 = _mm_unpackhi_epi16(r0, r1);
-    __m128i t2 = _mm_unpacklo_epi16(r2, r3), t3 = _mm_unpackhi_epi16(r2, r3);
-    __m128i t4 = _mm_unpacklo_epi16(r4, r5), t5 = _mm_unpackhi_epi16(r4, r5);
-    __m128i t6 = _mm_unpacklo_epi16(r6, r7), t7 = _mm_unpackhi_epi16(r6, r7);
-    __m128i u0 = _mm_unpacklo_epi32(t0, t2), u1 = _mm_unpackhi_epi32(t0, t2);
-    __m128i u2 = _mm_unpacklo_epi32(t1, t3), u3 = _mm_unpackhi_epi32(t1, t3);
-    __m128i u4 = _mm_unpacklo_epi32(t4, t6), u5 = _mm_unpackhi_epi32(t4, t6);
-    __m128i u6 = _mm_unpacklo_epi32(t5, t7), u7 = _mm_unpackhi_epi32(t5, t7);
-    _mm_storeu_si128((__m128i *)(dst + 0), _mm_unpacklo_epi64(u0, u4));
-    _mm_storeu_si128((__m128i *)(dst + 8), _mm_unpackhi_epi64(u0, u4));
-    _mm_storeu_si128((__m128i *)(dst + 16), _mm_unpacklo_epi64(u1, u5));
-    _mm_storeu_si128((__m128i *)(dst + 24), _mm_unpackhi_epi64(u1, u5));
-    _mm_storeu_si128((__m128i *)(dst + 32), _mm_unpacklo_epi64(u2, u6));
-    _mm_storeu_si128((__m128i *)(dst + 40), _mm_unpackhi_epi64(u2, u6));
-    _mm_storeu_si128((__m128i *)(dst + 48), _mm_unpacklo_epi64(u3, u7));
-    _mm_storeu_si128((__m128i *)(dst + 56), _mm_unpackhi_epi64(u3, u7));
-}
-
-/* The same three rounds of interleaving on eight registers, in place: r[c] becomes column c. */
+/* Three rounds of interleaving (16-, 32-, then 64-bit units) turn eight rows into eight columns, in place:
+ * afterwards r[c] holds column c. */
 static inline void cy_transpose_regs(__m128i *r) {
     __m128i t0 = _mm_unpacklo_epi16(r[0], r[1]), t1 = _mm_unpackhi_epi16(r[0], r[1]);
     __m128i t2 = _mm_unpacklo_epi16(r[2], r[3]), t3 = _mm_unpackhi_epi16(r[2], r[3]);
@@ -50,6 +30,44 @@ static inline void cy_transpose_regs(__m128i *r) {
     r[4] = _mm_unpacklo_epi64(u2, u6); r[5] = _mm_unpackhi_epi64(u2, u6);
     r[6] = _mm_unpacklo_epi64(u3, u7); r[7] = _mm_unpackhi_epi64(u3, u7);
 }
+
+/* The same, from eight row values to eight columns stored at dst (dst + 8 * c: column c). */
+static inline void cy_transpose_rows(__m128i r0, __m128i r1, __m128i r2, __m128i r3, __m128i r4, __m128i r5,
+                                     __m128i r6, __m128i r7, int16_t *dst) {
+    __m128i r[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+    cy_transpose_regs(r);
+    for (int c = 0; c < 8; c++) _mm_storeu_si128((__m128i *)(dst + 8 * c), r[c]);
+}
+
+/* Both 8x8 transposes at once on AVX2 (one block per 128-bit lane; the unpacks work within each lane), and
+ * the pmaddwd constant pair in 256 bits: for the AVX2 twins' pairs of blocks (_fdct_avx2.h, _idct_simd.h). */
+#include "_dispatch.h"
+#if CY_HAVE_AVX2_TWIN
+#include <immintrin.h>
+
+#define CY_AVX2_FN __attribute__((target("avx2"))) static inline
+#define CY_PAIR_256(a, b) _mm256_set1_epi32((int)(((uint32_t)(uint16_t)(int16_t)(b) << 16) | (uint16_t)(int16_t)(a)))
+
+/* Transpose the 8x8 int16 matrix in each lane: afterwards r[c] lane-element k = old r[k] lane-element c. */
+CY_AVX2_FN void cy_transpose_256(__m256i *r) {
+    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
+    r[0] = _mm256_unpacklo_epi64(u0, u4);
+    r[1] = _mm256_unpackhi_epi64(u0, u4);
+    r[2] = _mm256_unpacklo_epi64(u1, u5);
+    r[3] = _mm256_unpackhi_epi64(u1, u5);
+    r[4] = _mm256_unpacklo_epi64(u2, u6);
+    r[5] = _mm256_unpackhi_epi64(u2, u6);
+    r[6] = _mm256_unpacklo_epi64(u3, u7);
+    r[7] = _mm256_unpackhi_epi64(u3, u7);
+}
+#endif
 
 /* dst[c * 8 + r] = src[r * 8 + c] */
 static inline void cy_transpose_i16(const int16_t *src, int16_t *dst) {
