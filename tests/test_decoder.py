@@ -86,6 +86,29 @@ def test_optimized_huffman_tables_and_bytes_like_inputs():
         np.testing.assert_array_equal(cyjpeg.decode(buffer), expected)
 
 
+def pillow_draft(data, scale):
+    image = Image.open(io.BytesIO(data))
+    image.draft(image.mode, (image.width // scale, image.height // scale))
+    return np.asarray(image)
+
+
+def test_every_file_gets_its_own_huffman_tables_through_the_table_cache():
+    # Built Huffman tables are kept between decodes, keyed by their DHT bytes, in 8 slots. Files with
+    # different optimised tables, decoded in turn far more often than the slots hold, must each decode as
+    # Pillow decodes them, at full scale and at 1/8 (where an AC table's skip table is kept with it). A table
+    # that fails to build is not kept: the file fails again, the same way.
+    files = [pillow_encode(test_pattern(40 + seed, 56 + 3 * seed, 3, seed), quality=50 + 4 * seed, optimize=True,
+                           subsampling=seed % 3) for seed in range(12)]
+    files.append(pillow_encode(test_pattern(64, 64, 3, 99), quality=75))     # the T.81 Annex K tables
+    for data in files + files[::-1] + files:
+        np.testing.assert_array_equal(cyjpeg.decode(data), pillow_decode(data, "RGB"))
+        np.testing.assert_array_equal(cyjpeg.decode(data, scale=8), pillow_draft(data, 8))
+    bad_table = b"\xff\xc4\x00\x16\x10" + bytes([3] + [0] * 15) + b"\x00\x01\x02"
+    for _ in range(2):
+        with pytest.raises(cyjpeg.JpegError, match=r"^invalid JPEG: Huffman table at byte 6 has more codes"):
+            cyjpeg.decode(files[0][:2] + bad_table + files[0][2:], scale=8)
+
+
 def test_missing_huffman_tables_use_the_annex_k_defaults():
     # Motion-JPEG frames leave DHT out; libjpeg then uses T.81 K.3. Strip Pillow's DHT (it writes K.3 tables).
     data = pillow_encode(test_pattern(24, 40, 3), quality=75)

@@ -67,6 +67,25 @@ cdef HuffTable STD_AC_FOR_SKIP[2]
 cdef uint16_t STD_AC_SKIP[2][SKIP_SIZE]
 cdef bint std_ac_skip_ready = 0
 
+# Built Huffman tables of recent files, keyed by their DHT bytes. A webshop's photos share a few table sets
+# (Annex K's, each camera model's, each encoder's). Building a file's four (lookahead, fast_ac, fast_seq:
+# 9 KB each) took 10 us, two thirds of decoding a small file; copying them costs almost nothing. With an AC
+# table goes its skip table (4096 entries, parsed greedily) once a 1/8-scale decode has built it. Read and written with the GIL held
+# only (marker parsing), and always copied out, so a decode in progress never reads a slot being replaced.
+cdef enum:
+    TABLE_CACHE_SLOTS = 8
+
+ctypedef struct CachedTable:
+    int key_length                   # 0: empty; else 17 + symbols: the class, then the DHT's counts and symbols
+    uint8_t key[17 + 256]
+    unsigned long generation         # bumped when the slot is given to another table
+    HuffTable table
+    int skip_ready
+    uint16_t skip[SKIP_SIZE]
+
+cdef CachedTable TABLE_CACHE[TABLE_CACHE_SLOTS]
+cdef int table_cache_next = 0        # the slot to replace next (round robin)
+
 cdef extern from "_dispatch.h":
     # Return types that carry the twin attributes (see _dispatch.h).
     ctypedef void avx2_void "CY_AVX2_VOID"
@@ -204,6 +223,8 @@ ctypedef struct DecoderState:
     int luma_only                    # output the Y plane alone (YCbCr frames, decode_image(luma=True))
     int pass_over_scans              # progressive: scans whose coefficients cannot show are not read (decode_image)
     uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
+    int ac_slot[4]                   # 1 + the TABLE_CACHE slot of AC tables 0..3 (0: none), and its generation
+    unsigned long ac_generation[4]
     char message[MESSAGE_SIZE]
     int warned                       # concealing: `warning` holds the first damage concealed
     char warning[MESSAGE_SIZE]
@@ -356,13 +377,46 @@ cdef int parse_dht(DecoderState* st, const uint8_t* data, size_t seg, size_t len
             raise JpegError(f"invalid JPEG: Huffman table at byte {p} declares {count} symbols but its DHT "
                             "segment is shorter")
         table = &st.dc_tables[table_id] if table_class == 0 else &st.ac_tables[table_id]
-        status = huff_build(table, data + p + 1, data + p + 17, table_class == 0)
+        status = huff_build_cached(st, table, table_class, table_id, data + p + 1, count)
         if status == HUFF_TABLE_OVERFULL:
             raise JpegError(f"invalid JPEG: Huffman table at byte {p} has more codes of some length than fit")
         if status != HUFF_OK:
             raise JpegError(f"invalid JPEG: bad Huffman table at byte {p}")
         p += 17 + count
     return 0
+
+
+cdef int huff_build_cached(DecoderState* st, HuffTable* table, int table_class, int table_id,
+                           const uint8_t* counts, int count) noexcept:
+    # huff_build, through TABLE_CACHE (the GIL held). counts: the 16 counts, then `count` symbols.
+    global table_cache_next
+    cdef int i, status, key_length = 17 + count
+    cdef CachedTable* slot
+    if table_class == 1:
+        st.ac_slot[table_id] = 0
+    for i in range(TABLE_CACHE_SLOTS):
+        slot = &TABLE_CACHE[i]
+        if (slot.key_length == key_length and slot.key[0] == table_class
+                and memcmp(slot.key + 1, counts, key_length - 1) == 0):
+            break
+    else:
+        i = table_cache_next
+        table_cache_next = (i + 1) % TABLE_CACHE_SLOTS
+        slot = &TABLE_CACHE[i]
+        slot.key_length = 0
+        slot.generation += 1
+        slot.skip_ready = 0
+        status = huff_build(&slot.table, counts, counts + 16, table_class == 0)
+        if status != HUFF_OK:
+            return status                # the slot stays empty: a bad table is not kept
+        slot.key[0] = <uint8_t>table_class
+        memcpy(slot.key + 1, counts, key_length - 1)
+        slot.key_length = key_length
+    memcpy(table, &slot.table, sizeof(HuffTable))
+    if table_class == 1:
+        st.ac_slot[table_id] = i + 1
+        st.ac_generation[table_id] = slot.generation
+    return HUFF_OK
 
 
 cdef int parse_dac(DecoderState* st, const uint8_t* data, size_t seg, size_t length) except -1:
@@ -1886,7 +1940,7 @@ cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
     # data with the AC table's skip table (_dcskip.pxd), built here once per table definition.
     global std_ac_skip_ready
     cdef HuffTable* table = &st.ac_tables[table_id]
-    cdef int k
+    cdef int k, slot
     if table.skip_multi != NULL:
         return 0
     if not std_ac_skip_ready:
@@ -1906,7 +1960,15 @@ cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
         st.ac_skip = <uint16_t*>malloc(4 * SKIP_SIZE * sizeof(uint16_t))
         if st.ac_skip == NULL:
             raise MemoryError()
-    skip_table_build(table, st.ac_skip + table_id * SKIP_SIZE)
+    # Built once per table definition, and kept with the table in TABLE_CACHE while its slot holds it.
+    slot = st.ac_slot[table_id] - 1
+    if slot >= 0 and TABLE_CACHE[slot].generation == st.ac_generation[table_id] and TABLE_CACHE[slot].skip_ready:
+        memcpy(st.ac_skip + table_id * SKIP_SIZE, TABLE_CACHE[slot].skip, SKIP_SIZE * sizeof(uint16_t))
+    else:
+        skip_table_build(table, st.ac_skip + table_id * SKIP_SIZE)
+        if slot >= 0 and TABLE_CACHE[slot].generation == st.ac_generation[table_id]:
+            memcpy(TABLE_CACHE[slot].skip, st.ac_skip + table_id * SKIP_SIZE, SKIP_SIZE * sizeof(uint16_t))
+            TABLE_CACHE[slot].skip_ready = 1
     table.skip_multi = st.ac_skip + table_id * SKIP_SIZE
     return 0
 
