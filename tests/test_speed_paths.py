@@ -171,6 +171,27 @@ def test_avx2_idct_pair_equals_scalar_idct_for_every_block():
         assert np.array_equal(pair_b, _decoder._idct_block(cb, qb, simd=False)), trial
 
 
+def test_low_frequency_2x2_idct_equals_the_general_one():
+    # At 1/8 scale a 4:2:0 chroma block is transformed to 2x2 samples; one that ends at zigzag position 4 takes
+    # a kernel without the general one's zero tests. It must give the same bytes, hostile blocks included.
+    from cyjpeg import _decoder
+    rng = np.random.default_rng(13)
+    low_positions = [1, 8, 16, 9]     # zigzag 1..4 in natural order: (0,1), (1,0), (2,0), (1,1)
+    for trial in range(4000):
+        coefs = np.zeros(64, np.int16)
+        quant = rng.integers(1, 256, 64).astype(np.uint16)
+        if trial % 3 == 0:        # photo-like
+            values = rng.integers(-1024, 1024, 5) // quant[[0] + low_positions]
+        elif trial % 3 == 1:      # hostile: anything int16 holds
+            values = rng.integers(-32768, 32768, 5)
+        else:                     # 16-bit tables with entries above 2**15
+            values = rng.integers(-32768, 32768, 5)
+            quant = rng.integers(1, 65536, 64).astype(np.uint16)
+        values[rng.random(5) < 0.4] = 0
+        coefs[[0] + low_positions] = values
+        assert np.array_equal(_decoder._idct_2x2(coefs, quant, True), _decoder._idct_2x2(coefs, quant, False)), trial
+
+
 def test_decoder_twins_give_the_same_pixels():
     from cyjpeg import _decoder
     if not _encoder._has_avx2_twin():

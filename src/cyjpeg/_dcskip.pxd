@@ -27,9 +27,9 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int64_t
 from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
-from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc, huff_receive_extend, LOOKAHEAD_BITS,
+from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc_fast, huff_receive_extend, LOOKAHEAD_BITS,
                               HUFF_OK)
-from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_clamp
+from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_clamp
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
@@ -135,7 +135,7 @@ cdef inline int dc_skip_block(BitReader* br, const HuffTable* dc_table, const Hu
     cdef int symbol, k, entry, lookup
     # A damaged DC (a bad code, a prediction leaving int16) fails or is noted in br.concealed: either way the
     # caller undoes the MCU and decodes it on the general path.
-    symbol = huff_decode_dc(br, dc_table, dc_pred)
+    symbol = huff_decode_dc_fast(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
     coef[0] = <int16_t>dc_pred[0]
@@ -205,7 +205,7 @@ cdef inline int decode_block_refill2(BitReader* br, const HuffTable* dc_table, c
     cdef int symbol, k, run, size, entry, last = 0, step
     # A damaged DC (a bad code, a prediction leaving int16) fails or is noted in br.concealed: either way the
     # caller undoes the MCU and decodes it on the general path.
-    symbol = huff_decode_dc(br, dc_table, dc_pred)
+    symbol = huff_decode_dc_fast(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
     coef[0] = <int16_t>dc_pred[0]
@@ -271,6 +271,8 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                         # column pass gives DC * Q << PASS1_BITS, its row pass descales by 2**(PASS1_BITS + 3).
                         if result == 1:
                             fill_block(dest, c.stride, 2, dc_sample(coef, c.quant))
+                        elif result <= 5:
+                            idct_2x2_low(coef, c.quant, dest, c.stride)
                         else:
                             idct_2x2(coef, c.quant, dest, c.stride)
                     else:

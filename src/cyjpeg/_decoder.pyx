@@ -46,8 +46,8 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
-from cyjpeg._idct cimport (idct_scaled, idct_islow_scalar, cy_idct_islow_sse2, cy_idct_islow_avx2_pair,
-                           cy_clear_block)
+from cyjpeg._idct cimport (idct_scaled, idct_2x2, idct_2x2_low, idct_islow_scalar, cy_idct_islow_sse2,
+                           cy_idct_islow_avx2_pair, cy_clear_block)
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -2044,6 +2044,22 @@ def _idct_block(coefs, quant, bint simd=True):
         idct_islow_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], 8)
     elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], 8):
         return None
+    return out
+
+
+def _idct_2x2(coefs, quant, bint low):
+    """Tests: the 2x2 reduced inverse DCT of 64 natural-order coefficients, as (2, 2) uint8 samples, through
+    the general kernel or (low) the one for blocks that end at zigzag position 4."""
+    cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
+    cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
+    if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
+        raise ValueError("coefs and quant must have 64 entries")
+    out = np.zeros((2, 2), np.uint8)
+    cdef uint8_t[:, ::1] out_view = out
+    if low:
+        idct_2x2_low(&coef_view[0], &quant_view[0], &out_view[0, 0], 2)
+    else:
+        idct_2x2(&coef_view[0], &quant_view[0], &out_view[0, 0], 2)
     return out
 
 

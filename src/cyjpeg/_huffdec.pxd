@@ -228,26 +228,31 @@ cdef inline int huff_decode_dc(BitReader* br, const HuffTable* dc_table, int* dc
     return HUFF_OK
 
 
+cdef inline int huff_decode_dc_fast(BitReader* br, const HuffTable* dc_table, int* dc_pred) noexcept nogil:
+    # huff_decode_dc, with the difference's value bits in the same table read (fast_seq) when they fit.
+    cdef int entry
+    if br.nbits < 32:
+        br_fast_refill(br)
+    entry = dc_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
+    if entry == 0:
+        return huff_decode_dc(br, dc_table, dc_pred)
+    br_skip(br, entry & 31)
+    dc_pred[0] += entry >> 8
+    if dc_pred[0] > 32767 or dc_pred[0] < -32768:
+        if dc_out_of_range(br, dc_table, dc_pred):
+            return HUFF_DC_RANGE
+    return HUFF_OK
+
+
 cdef inline int huff_decode_block(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                                   int* dc_pred, int16_t* coef) noexcept nogil:
     # Decode one block of a sequential scan into coef (64 entries, natural order, zero on entry).
     # Returns 1 when no AC coefficient was written (DC only), else 1 + the zigzag position of the last one (at
     # most: a ZRL counts as written), or a status < 0.
     cdef int symbol, k, run, size, entry
-    # T.81 F.2.2.1: the DC difference, with its value bits in the same table read when they fit.
-    if br.nbits < 32:
-        br_fast_refill(br)
-    entry = dc_table.fast_seq[br.acc >> (64 - SEQ_BITS)]
-    if entry:
-        br_skip(br, entry & 31)
-        dc_pred[0] += entry >> 8
-        if dc_pred[0] > 32767 or dc_pred[0] < -32768:
-            if dc_out_of_range(br, dc_table, dc_pred):
-                return HUFF_DC_RANGE
-    else:
-        symbol = huff_decode_dc(br, dc_table, dc_pred)
-        if symbol < 0:
-            return symbol
+    symbol = huff_decode_dc_fast(br, dc_table, dc_pred)
+    if symbol < 0:
+        return symbol
     coef[0] = <int16_t>dc_pred[0]
     # T.81 F.2.2.2 (Figure F.13): AC coefficients as (zero run, magnitude category) symbols. k is the zigzag
     # position of the last coefficient (0: the DC); the block ends when it reaches 63 or an EOB adds

@@ -251,40 +251,62 @@ cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* o
 
 cdef inline void idct_2x2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # Scale 1/4: 2x2 samples; only the DC and the odd coefficients 1, 3, 5, 7 of each row and column
-    # contribute to a 2-point output.
+    # contribute to a 2-point output. libjpeg passes over a column or row whose odd terms are all zero; the
+    # sums give the same there (the rounding term of a descale is below one unit of the shifted result), and
+    # computing them costs less than the tests, which a photo's blocks take one way or the other at random.
     cdef int64_t workspace[16]
-    cdef int64_t tmp0, tmp10, dcval
+    cdef int64_t tmp0, tmp10
     cdef int col, row
     cdef const int16_t* inp
     cdef const uint16_t* qp
     cdef int64_t* ws
     cdef uint8_t* outp
-    for col in range(8):
-        if col == 2 or col == 4 or col == 6:
-            continue
+    for col in range(1, 8, 2):      # the odd columns; column 0 below
         inp = coef + col
         qp = quant + col
         ws = workspace + col
-        if (inp[8] | inp[24] | inp[40] | inp[56]) == 0:
-            dcval = (<int64_t>inp[0] * qp[0]) * (1 << PASS1_BITS)
-            ws[0] = dcval; ws[8] = dcval
-            continue
         tmp10 = (<int64_t>inp[0] * qp[0]) * (1 << (CONST_BITS + 2))
         tmp0 = (-(<int64_t>inp[56] * qp[56]) * FIX_0_720959822 + (<int64_t>inp[40] * qp[40]) * FIX_0_850430095
                 - (<int64_t>inp[24] * qp[24]) * FIX_1_272758580 + (<int64_t>inp[8] * qp[8]) * FIX_3_624509785)
         ws[0] = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
         ws[8] = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
+    tmp10 = (<int64_t>coef[0] * quant[0]) * (1 << (CONST_BITS + 2))
+    tmp0 = (-(<int64_t>coef[56] * quant[56]) * FIX_0_720959822 + (<int64_t>coef[40] * quant[40]) * FIX_0_850430095
+            - (<int64_t>coef[24] * quant[24]) * FIX_1_272758580 + (<int64_t>coef[8] * quant[8]) * FIX_3_624509785)
+    workspace[0] = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
+    workspace[8] = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
     for row in range(2):
         ws = workspace + row * 8
         outp = out + row * stride
-        if (ws[1] | ws[3] | ws[5] | ws[7]) == 0:
-            dcval = idct_clamp(descale(ws[0], PASS1_BITS + 3))
-            outp[0] = dcval; outp[1] = dcval
-            continue
         tmp10 = ws[0] * (1 << (CONST_BITS + 2))
         tmp0 = -ws[7] * FIX_0_720959822 + ws[5] * FIX_0_850430095 - ws[3] * FIX_1_272758580 + ws[1] * FIX_3_624509785
         outp[0] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
         outp[1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+
+
+cdef inline void idct_2x2_low(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                              Py_ssize_t stride) noexcept nogil:
+    # idct_2x2 for a block whose coefficients end at zigzag position 4 or before: of those the 2x2 transform
+    # reads only (0,0), (0,1), (1,0) and (1,1). The same sums without the per-column and per-row tests,
+    # which a photo's chroma blocks take one way or the other at random (a zero column's or row's shortcut
+    # gives what the sum gives: the rounding term of its descale is below one unit of the shifted result).
+    cdef int64_t tmp10, tmp0, w00, w01, w10, w11
+    tmp10 = (<int64_t>coef[0] * quant[0]) * (1 << (CONST_BITS + 2))
+    tmp0 = (<int64_t>coef[8] * quant[8]) * FIX_3_624509785
+    w00 = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
+    w10 = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
+    tmp10 = (<int64_t>coef[1] * quant[1]) * (1 << (CONST_BITS + 2))
+    tmp0 = (<int64_t>coef[9] * quant[9]) * FIX_3_624509785
+    w01 = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
+    w11 = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
+    tmp10 = w00 * (1 << (CONST_BITS + 2))
+    tmp0 = w01 * FIX_3_624509785
+    out[0] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+    out[1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+    tmp10 = w10 * (1 << (CONST_BITS + 2))
+    tmp0 = w11 * FIX_3_624509785
+    out[stride] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+    out[stride + 1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
 
 
 cdef inline void idct_scaled(int block_size, int dc_only, const int16_t* coef, const uint16_t* quant, uint8_t* out,
