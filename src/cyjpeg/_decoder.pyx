@@ -38,7 +38,7 @@ import numpy as np
 from cyjpeg._encoder import run_shared     # the pool and JobGate that threaded encodes use too
 
 from cyjpeg._bitreader cimport (BitReader, br_byte_position, br_init, br_find_marker, br_overrun, br_reset_bits)
-from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
+from cyjpeg._huffdec cimport (HuffTable, huff_build, huff_build_fast_seq, huff_decode_block, HUFF_OK, HUFF_BAD_CODE,
                               HUFF_TABLE_OVERFULL, HUFF_DC_RANGE, prog_dc_first, prog_dc_refine,
                               prog_ac_first, prog_ac_refine)
 from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arith_conditioning_init,
@@ -46,7 +46,7 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
-from cyjpeg._idct cimport (idct_scaled, idct_2x2, idct_2x2_low, idct_islow_scalar, cy_idct_islow_sse2,
+from cyjpeg._idct cimport (idct_scaled, idct_1x1, idct_2x2, idct_2x2_low, idct_islow_scalar, cy_idct_islow_sse2,
                            cy_idct_islow_avx2_pair, cy_clear_block)
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
@@ -223,8 +223,8 @@ ctypedef struct DecoderState:
     int luma_only                    # output the Y plane alone (YCbCr frames, decode_image(luma=True))
     int pass_over_scans              # progressive: scans whose coefficients cannot show are not read (decode_image)
     uint16_t* ac_skip                # 1/8 scale: the skip tables of AC tables 0..3 (_dcskip.pxd), or NULL
-    int ac_slot[4]                   # 1 + the TABLE_CACHE slot of AC tables 0..3 (0: none), and its generation
-    unsigned long ac_generation[4]
+    int table_slot[2][4]             # 1 + the TABLE_CACHE slot of each [class][id] (0: none), and its generation
+    unsigned long table_generation[2][4]
     char message[MESSAGE_SIZE]
     int warned                       # concealing: `warning` holds the first damage concealed
     char warning[MESSAGE_SIZE]
@@ -392,8 +392,7 @@ cdef int huff_build_cached(DecoderState* st, HuffTable* table, int table_class, 
     global table_cache_next
     cdef int i, status, key_length = 17 + count
     cdef CachedTable* slot
-    if table_class == 1:
-        st.ac_slot[table_id] = 0
+    st.table_slot[table_class][table_id] = 0
     for i in range(TABLE_CACHE_SLOTS):
         slot = &TABLE_CACHE[i]
         if (slot.key_length == key_length and slot.key[0] == table_class
@@ -413,9 +412,8 @@ cdef int huff_build_cached(DecoderState* st, HuffTable* table, int table_class, 
         memcpy(slot.key + 1, counts, key_length - 1)
         slot.key_length = key_length
     memcpy(table, &slot.table, sizeof(HuffTable))
-    if table_class == 1:
-        st.ac_slot[table_id] = i + 1
-        st.ac_generation[table_id] = slot.generation
+    st.table_slot[table_class][table_id] = i + 1
+    st.table_generation[table_class][table_id] = slot.generation
     return HUFF_OK
 
 
@@ -1579,6 +1577,7 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
     cdef int ci, bx, by, k, bs, no_ac_coded
     cdef int16_t* block
     cdef int16_t ac_bits
+    cdef uint8_t* dest_row
     cdef const signed char* bits
     cdef int16_t smoothed[64]
     cdef int16_t dc_alone[64]
@@ -1592,6 +1591,7 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
         comp = &frame.comp[ci]
         bs = comp.block_size
         for by in range(my * comp.v, (my + 1) * comp.v):
+            dest_row = plane_row(comp, by * bs)
             for bx in range(comp.coef_blocks_w):
                 if comp.coef_stride == 64:
                     block = comp.coef + (<size_t>by * comp.coef_blocks_w + bx) * 64
@@ -1609,6 +1609,9 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
                     smoothing_dc_grid(frame, comp, my, by, bx, dc_grid)
                     smooth_block(smoothed, dc_grid, bits, comp.qtable, no_ac_coded)
                     block = smoothed
+                if bs == 1:                # 1/8 scale: the block's mean (the 1x1 transform reads the DC alone)
+                    idct_1x1(block, comp.qtable, dest_row + bx, comp.stride)
+                    continue
                 if block == smoothed or comp.nonzero == NULL:
                     ac_bits = 0
                     for k in range(1, 64):
@@ -1616,11 +1619,14 @@ cdef inline void transform_mcu_row(DecoderState* st, int my, int smoothing, cons
                 else:
                     ac_bits = comp.nonzero[<size_t>by * comp.coef_blocks_w + bx] != 0   # Huffman scans keep it exact
                 if block == smoothed:      # rewritten for the next block: not held for a pair
-                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
-                                comp.stride)
+                    idct_scaled(bs, ac_bits == 0, block, comp.qtable, dest_row + bx * bs, comp.stride)
+                elif (bs == 2 and ac_bits != 0 and comp.nonzero != NULL
+                        and (comp.nonzero[<size_t>by * comp.coef_blocks_w + bx] >> 5) == 0):
+                    # 1/8 scale, 4:2:0 chroma ending by zigzag 4 (see the sequential scan at 1/8, _dcskip).
+                    idct_2x2_low(block, comp.qtable, dest_row + bx * bs, comp.stride)
                 else:
-                    idct_paired(&held, bs, ac_bits == 0, block, comp.qtable, plane_row(comp, by * bs) + bx * bs,
-                                comp.stride, use_avx2)
+                    idct_paired(&held, bs, ac_bits == 0, block, comp.qtable, dest_row + bx * bs, comp.stride,
+                                use_avx2)
     idct_flush(&held)
 
 
@@ -1855,6 +1861,8 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
             comp.ac_table = 0
         if not frame.progressive and not frame.arithmetic:
             check_scan_tables(st, comp, True, True)
+            prepare_fast_seq(st, 0, comp.dc_table)
+            prepare_fast_seq(st, 1, comp.ac_table)
             if comp.block_size == 1:
                 prepare_skip_table(st, comp.ac_table)
         if not comp.quant_latched:
@@ -1935,6 +1943,30 @@ def _progressive_scans_passed_over():
     return progressive_scans_passed_over
 
 
+cdef int cached_slot(DecoderState* st, int table_class, int table_id) noexcept:
+    # The TABLE_CACHE slot that still holds this table as it was copied out, or -1.
+    cdef int slot = st.table_slot[table_class][table_id] - 1
+    if slot >= 0 and TABLE_CACHE[slot].generation == st.table_generation[table_class][table_id]:
+        return slot
+    return -1
+
+
+cdef int prepare_fast_seq(DecoderState* st, int table_class, int table_id) noexcept:
+    # Sequential scans read every symbol through fast_seq (_huffdec), which huff_build leaves for this: the
+    # progressive files' many per-scan tables never need it. Built once per table definition, and kept in
+    # the table's TABLE_CACHE slot.
+    cdef HuffTable* table = &st.dc_tables[table_id] if table_class == 0 else &st.ac_tables[table_id]
+    cdef int slot
+    if table.fast_seq_ready:
+        return 0
+    huff_build_fast_seq(table, table_class == 0)
+    slot = cached_slot(st, table_class, table_id)
+    if slot >= 0:
+        memcpy(TABLE_CACHE[slot].table.fast_seq, table.fast_seq, sizeof(table.fast_seq))
+        TABLE_CACHE[slot].table.fast_seq_ready = 1
+    return 0
+
+
 cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
     # 1/8 scale: a sequential scan reads only the DC terms of this component's blocks and passes over the AC
     # data with the AC table's skip table (_dcskip.pxd), built here once per table definition.
@@ -1961,12 +1993,12 @@ cdef int prepare_skip_table(DecoderState* st, int table_id) except -1:
         if st.ac_skip == NULL:
             raise MemoryError()
     # Built once per table definition, and kept with the table in TABLE_CACHE while its slot holds it.
-    slot = st.ac_slot[table_id] - 1
-    if slot >= 0 and TABLE_CACHE[slot].generation == st.ac_generation[table_id] and TABLE_CACHE[slot].skip_ready:
+    slot = cached_slot(st, 1, table_id)
+    if slot >= 0 and TABLE_CACHE[slot].skip_ready:
         memcpy(st.ac_skip + table_id * SKIP_SIZE, TABLE_CACHE[slot].skip, SKIP_SIZE * sizeof(uint16_t))
     else:
         skip_table_build(table, st.ac_skip + table_id * SKIP_SIZE)
-        if slot >= 0 and TABLE_CACHE[slot].generation == st.ac_generation[table_id]:
+        if slot >= 0:
             memcpy(TABLE_CACHE[slot].skip, st.ac_skip + table_id * SKIP_SIZE, SKIP_SIZE * sizeof(uint16_t))
             TABLE_CACHE[slot].skip_ready = 1
     table.skip_multi = st.ac_skip + table_id * SKIP_SIZE

@@ -57,6 +57,8 @@ ctypedef struct HuffTable:
     # ZRL and SEQ_EOB_ADVANCE for an end of block (size 0, run below 15), which ends the block's loop, so
     # that the common symbols, EOB included, take no branch besides the loop's own.
     int32_t fast_seq[SEQ_SIZE]
+    int fast_seq_ready       # fast_seq is built (huff_build_fast_seq, for the tables a sequential scan uses);
+                             # all zero, it sends every symbol down the slower path, with the same result
     # For AC tables at 1/8 scale: the multi-symbol skip table (_dcskip.pxd), built on first use into storage
     # the decoder owns; NULL until then, and again whenever huff_build redefines the table.
     const uint16_t* skip_multi
@@ -120,7 +122,6 @@ cdef inline int huff_build(HuffTable* table, const uint8_t* bits, const uint8_t*
             if value < (1 << (size - 1)):       # T.81 F.2.2.1, Figure F.12 (EXTEND)
                 value -= (1 << size) - 1
             table.fast_ac[i] = value * 256 + run * 16 + total
-    huff_build_fast_seq(table, is_dc)
     table.defined = 1
     return HUFF_OK
 
@@ -129,6 +130,7 @@ cdef inline void huff_build_fast_seq(HuffTable* table, bint is_dc) noexcept nogi
     # fast_seq (see HuffTable) over SEQ_BITS bits: one bit more than the lookahead, so that more codes have
     # their value bits in the same read (a code itself is still at most LOOKAHEAD_BITS long here).
     cdef int i, entry, length, sym, run, size, total, value
+    table.fast_seq_ready = 1
     for i in range(SEQ_SIZE):
         entry = table.lookahead[i >> (SEQ_BITS - LOOKAHEAD_BITS)]
         if entry == 0:
