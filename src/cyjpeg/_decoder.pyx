@@ -1893,6 +1893,8 @@ cdef int prepare_scan(DecoderState* st, Scan* scan) except -1:
         comp = &frame.comp[scan.comp_index[i]]
         if not frame.arithmetic:
             check_scan_tables(st, comp, scan.ss == 0 and scan.ah == 0, scan.ss > 0)
+            if scan.ss == 0 and scan.ah == 0:
+                prepare_fast_seq(st, 0, comp.dc_table)      # (prog_dc_first reads the DC through it)
         for k in range(min(scan.ss, 1), min(max(scan.se, 9), 9) + 1):
             # libjpeg's start_pass_phuff_decoder: the state before this scan, for block smoothing (0 after the
             # first scan of the file).

@@ -305,7 +305,7 @@ cdef inline int huff_get_bit(BitReader* br) noexcept nogil:
 cdef inline int prog_dc_first(BitReader* br, const HuffTable* dc_table, int* dc_pred, int16_t* block,
                               int al) noexcept nogil:
     # G.1.2.1: the DC difference as in a sequential scan, stored shifted left by Al.
-    cdef int symbol = huff_decode_dc(br, dc_table, dc_pred)
+    cdef int symbol = huff_decode_dc_fast(br, dc_table, dc_pred)
     if symbol < 0:
         return symbol
     block[0] = <int16_t>(<uint32_t>dc_pred[0] << al)
