@@ -2065,35 +2065,28 @@ def _idct_pair(coefs_a, quant_a, coefs_b, quant_b):
     return out_a, out_b
 
 
-def _idct_block(coefs, quant, bint simd=True):
-    """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table, as (8, 8)
-    uint8 samples, through the SSE2 kernel (None where the build has none) or the scalar one."""
+def _idct_block(coefs, quant, bint simd=True, str kernel="8x8"):
+    """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table. kernel "8x8":
+    (8, 8) uint8 samples through the SSE2 kernel (None where the build has none) or the scalar one; "2x2"
+    and "2x2 low": (2, 2) samples through the general reduced kernel or the one for blocks that end at
+    zigzag position 4."""
     cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
     cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
     if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
         raise ValueError("coefs and quant must have 64 entries")
-    out = np.zeros((8, 8), np.uint8)
+    if kernel not in ("8x8", "2x2", "2x2 low"):
+        raise ValueError(f"unknown kernel {kernel!r}")
+    side = 8 if kernel == "8x8" else 2
+    out = np.zeros((side, side), np.uint8)
     cdef uint8_t[:, ::1] out_view = out
-    if not simd:
-        idct_islow_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], 8)
-    elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], 8):
+    if kernel == "2x2":
+        idct_2x2(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+    elif kernel == "2x2 low":
+        idct_2x2_low(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+    elif not simd:
+        idct_islow_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+    elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], side):
         return None
-    return out
-
-
-def _idct_2x2(coefs, quant, bint low):
-    """Tests: the 2x2 reduced inverse DCT of 64 natural-order coefficients, as (2, 2) uint8 samples, through
-    the general kernel or (low) the one for blocks that end at zigzag position 4."""
-    cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
-    cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
-    if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
-        raise ValueError("coefs and quant must have 64 entries")
-    out = np.zeros((2, 2), np.uint8)
-    cdef uint8_t[:, ::1] out_view = out
-    if low:
-        idct_2x2_low(&coef_view[0], &quant_view[0], &out_view[0, 0], 2)
-    else:
-        idct_2x2(&coef_view[0], &quant_view[0], &out_view[0, 0], 2)
     return out
 
 
