@@ -186,6 +186,18 @@ cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexce
     return idct_clamp((dc + 4) >> 3)
 
 
+cdef inline void fill_block(uint8_t* dest, Py_ssize_t stride, int block_size, uint8_t sample) noexcept nogil:
+    cdef int row
+    if block_size == 2:
+        dest[0] = sample
+        dest[1] = sample
+        dest[stride] = sample
+        dest[stride + 1] = sample
+        return
+    for row in range(block_size):
+        memset(dest + row * stride, sample, block_size)
+
+
 cdef inline int decode_block_refill2(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                                      int* dc_pred, int16_t* coef) noexcept nogil:
     # huff_decode_block (same bits read, same coefficients written, same result) for the blocks that are
@@ -254,17 +266,17 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                     if result < 0:
                         memset(coef, 0, 64 * sizeof(int16_t))
                         return result
-                    if bs == 2 and result <= 5:
-                        # 4:2:0 chroma ending by zigzag 4, DC-only blocks included (one path rather than a
-                        # branch that a photo's blocks take at random); then zigzag 1..4 cleared.
-                        idct_2x2_low(coef, c.quant, dest, c.stride)
-                        coef[1] = 0
-                        coef[8] = 0
-                        coef[16] = 0
-                        coef[9] = 0
-                        dest += bs
-                        continue
-                    idct_scaled(bs, result == 1, coef, c.quant, dest, c.stride)
+                    if bs == 2:
+                        # 4:2:0 chroma. A DC-only block is its mean in all four samples: the 2x2 transform's
+                        # column pass gives DC * Q << PASS1_BITS, its row pass descales by 2**(PASS1_BITS + 3).
+                        if result == 1:
+                            fill_block(dest, c.stride, 2, dc_sample(coef, c.quant))
+                        elif result <= 5:
+                            idct_2x2_low(coef, c.quant, dest, c.stride)
+                        else:
+                            idct_2x2(coef, c.quant, dest, c.stride)
+                    else:
+                        idct_scaled(bs, result == 1, coef, c.quant, dest, c.stride)
                     if result > 1:
                         # Zigzag positions 1 .. result - 1 hold every coefficient the block decoder wrote
                         # (a corrupt run past 63 wrote position 63, through the table's guard entries).
