@@ -141,9 +141,10 @@ def test_scaled_decode_matches_pillow_draft(scale):
     failures, compared, exact = [], 0, 0
     for row in corpus_rows():
         name = row["file"]
-        if name in UNSUPPORTED or name in DAMAGED:
-            # Damaged files: libjpeg's reduced IDCTs (jidctred.c) wrap overflowing values modulo 1024 where
-            # ours clamp, so concealed garbage differs at scale 2..8; not reproduced.
+        if name in UNSUPPORTED or (name in DAMAGED and scale != 8):
+            # Damaged files at 1/2 and 1/4: concealed garbage overflows the reduced transforms, and Pillow's
+            # libjpeg-turbo saturates some of it (its SIMD kernels) where its C code wraps the rest, in ways
+            # not reproduced. At 1/8 the C 1x1 transform's wrap is (idct_range_limit), so they are compared.
             continue
         data = (CORPUS / name).read_bytes()
         image = pillow_open(data)
@@ -160,7 +161,9 @@ def test_scaled_decode_matches_pillow_draft(scale):
         except OSError:
             continue                             # Pillow's scaled decode of this file fails
         compared += 1
-        ours = cyjpeg.decode(data, scale=scale)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cyjpeg.JpegWarning)    # the damaged files' (checked elsewhere)
+            ours = cyjpeg.decode(data, scale=scale)
         reason = compare(ours, expected, row["features"], floor=35.0)
         if reason:
             failures.append(f"{name} [{row['features']}] scale {scale}: {reason}")

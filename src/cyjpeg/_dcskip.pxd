@@ -29,7 +29,7 @@ from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
 from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc_fast, huff_receive_extend, LOOKAHEAD_BITS,
                               HUFF_OK)
-from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_clamp
+from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_clamp, idct_1x1_sample
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
@@ -181,7 +181,8 @@ ctypedef struct DcScan:
 
 
 cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexcept nogil:
-    # The block mean, DC * Q / 8 level-shifted (T.81 A.3.3): libjpeg's 1x1 IDCT (idct_1x1).
+    # The block mean, DC * Q / 8 level-shifted (T.81 A.3.3) and clamped: what the 2x2 transform gives a DC-only
+    # block (the 1x1 transform has its own range limit, idct_1x1_sample).
     cdef int64_t dc = <int64_t>coef[0] * quant[0]
     return idct_clamp((dc + 4) >> 3)
 
@@ -260,7 +261,7 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                     if result < 0:
                         memset(coef, 0, 64 * sizeof(int16_t))
                         return result
-                    dest[0] = dc_sample(coef, c.quant)
+                    dest[0] = idct_1x1_sample(coef[0], c.quant[0])
                 else:
                     result = decode_block_refill2(br, c.dc_table, c.ac_table, c.dc_pred, coef)
                     if result < 0:

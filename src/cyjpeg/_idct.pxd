@@ -185,9 +185,31 @@ cdef inline int64_t descale(int64_t value, int shift) noexcept nogil:
     return (value + (<int64_t>1 << (shift - 1))) >> shift
 
 
+cdef inline uint8_t idct_range_limit(int64_t value) noexcept nogil:
+    # The level shift and range limit of libjpeg's C inverse DCTs: a lookup in jdmaster.c's sample_range_limit
+    # table at value & 1023. That is the clamp for values in -512..511; beyond, the table repeats every 1024
+    # (512..895 give 0, 1024 gives 128), which only a damaged DC reaches. Of the transforms cyjpeg mirrors,
+    # only the 1x1 runs this C code in Pillow's libjpeg-turbo; the others are its SIMD ones, which saturate
+    # (idct_clamp).
+    cdef int index = <int>(value & 1023)
+    if index < 128:
+        return <uint8_t>(index + 128)
+    if index < 512:
+        return 255
+    if index < 896:
+        return 0
+    return <uint8_t>(index - 896)
+
+
+cdef inline uint8_t idct_1x1_sample(int16_t dc, uint16_t quant) noexcept nogil:
+    # Scale 1/8: the block's mean, DC * Q / 8, as libjpeg's jpeg_idct_1x1 computes it. Its dequantization
+    # table holds Q as a 16-bit signed multiplier (libjpeg-turbo's SIMD builds), so a Q above 32767 counts
+    # as Q - 65536.
+    return idct_range_limit(descale(<int64_t>dc * <int16_t>quant, 3))
+
+
 cdef inline void idct_1x1(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # Scale 1/8: the block's mean, DC / 8, level-shifted.
-    out[0] = idct_clamp(descale(<int64_t>coef[0] * quant[0], 3))
+    out[0] = idct_1x1_sample(coef[0], quant[0])
 
 
 cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
