@@ -191,14 +191,11 @@ cdef inline uint8_t idct_range_limit(int64_t value) noexcept nogil:
     # (512..895 give 0, 1024 gives 128), which only a damaged DC reaches. Of the transforms cyjpeg mirrors,
     # only the 1x1 runs this C code in Pillow's libjpeg-turbo; the others are its SIMD ones, which saturate
     # (idct_clamp).
-    cdef int index = <int>(value & 1023)
-    if index < 128:
-        return <uint8_t>(index + 128)
-    if index < 512:
-        return 255
-    if index < 896:
-        return 0
-    return <uint8_t>(index - 896)
+    # Without branches (a photo's means fall either side of 0 at random): t is the table index rotated by the
+    # level shift, 0..255 the samples, 256..639 the clamp to 255, 640..1023 the clamp (and wrap) to 0.
+    cdef int t = <int>((value + 128) & 1023)
+    cdef int limited = t if t < 255 else 255
+    return <uint8_t>(limited & -(<int>(t < 640)))
 
 
 cdef inline uint8_t idct_1x1_sample(int16_t dc, uint16_t quant) noexcept nogil:
