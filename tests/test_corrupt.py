@@ -398,8 +398,16 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
         cyjpeg.info(data)
     except cyjpeg.JpegError:
         pass
-print(json.dumps({"outcomes": outcomes, "slowest": slowest,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# Peak resident memory of this process. Linux's ru_maxrss carries the parent's peak across exec, so VmHWM
+# (this address space's own high-water mark) where /proc has it.
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            peak_mb = int(line.split()[1]) / 1024
+except OSError:
+    pass
+print(json.dumps({"outcomes": outcomes, "slowest": slowest, "peak_rss_mb": peak_mb}))
 """
 
 

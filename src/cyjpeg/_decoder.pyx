@@ -69,9 +69,10 @@ cdef bint std_ac_skip_ready = 0
 
 # Built Huffman tables of recent files, keyed by their DHT bytes. A webshop's photos share a few table sets
 # (Annex K's, each camera model's, each encoder's). Building a file's four (lookahead, fast_ac, fast_seq:
-# 9 KB each) took 10 us, two thirds of decoding a small file; copying them costs almost nothing. With an AC
-# table goes its skip table (4096 entries, parsed greedily) once a 1/8-scale decode has built it. Read and written with the GIL held
-# only (marker parsing), and always copied out, so a decode in progress never reads a slot being replaced.
+# 9 KB each) took 10 us, two thirds of decoding a small file; copying them costs almost nothing. What is
+# built later for a table (fast_seq, prepare_fast_seq; an AC table's 1/8-scale skip table) is stored back
+# into its slot. Read and written with the GIL held only (marker parsing, prepare_scan), and always copied
+# out, so a decode in progress never reads a slot being replaced.
 cdef enum:
     TABLE_CACHE_SLOTS = 8
 
