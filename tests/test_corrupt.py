@@ -173,14 +173,13 @@ def test_scale_8_wraps_out_of_range_means_as_libjpeg():
     np.testing.assert_array_equal(cyjpeg.decode(data, scale=8), pillow_draft_8(data))
 
 
-def test_dequantization_overflow_matches_pillow():
-    # Valid entropy data, hostile quantization tables: DC and AC products far outside int16. libjpeg-turbo's SIMD
-    # inverse DCT (what Pillow runs on x86-64) multiplies and adds in 16-bit lanes and saturates each pass;
-    # cyjpeg computes the same way, so the pixels agree exactly (and no warning: nothing is damaged).
-    rng = np.random.default_rng(11)
+def hostile_tables(seed, subsampling):
+    """A valid quality-100 file of noise whose 8-bit quantization tables are replaced by random entries of
+    100..255: the dequantized products land far outside int16."""
+    rng = np.random.default_rng(seed)
     pixels = rng.integers(0, 256, size=(32, 48, 3), dtype=np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=100, subsampling=0)
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=100, subsampling=subsampling)
     data = bytearray(buffer.getvalue())
     pos, patched = 2, 0
     while data[pos + 1] != 0xDA:                    # every 8-bit table of every DQT segment
@@ -191,11 +190,33 @@ def test_dequantization_overflow_matches_pillow():
                 patched += 1
         pos += 2 + length
     assert patched == 2
+    return bytes(data)
+
+
+def test_dequantization_overflow_matches_pillow():
+    # Valid entropy data, hostile quantization tables: DC and AC products far outside int16. libjpeg-turbo's SIMD
+    # inverse DCT (what Pillow runs on x86-64) multiplies and adds in 16-bit lanes and saturates each pass;
+    # cyjpeg computes the same way, so the pixels agree exactly (and no warning: nothing is damaged).
+    data = hostile_tables(11, 0)
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error", cyjpeg.JpegWarning)
-        ours = cyjpeg.decode(bytes(data))
-    np.testing.assert_array_equal(ours, np.asarray(Image.open(io.BytesIO(bytes(data)))))
+        ours = cyjpeg.decode(data)
+    np.testing.assert_array_equal(ours, np.asarray(Image.open(io.BytesIO(data))))
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+@pytest.mark.parametrize("subsampling", [0, 2])
+def test_reduced_transform_overflow_matches_pillow_draft(scale, subsampling):
+    # The same hostile tables through the reduced transforms: 4x4 (scale 2, and 4:2:0 chroma at 4), 2x2
+    # (scale 4, and 4:2:0 chroma at 8, DC-only blocks included) and 1x1. Pillow's draft() runs libjpeg-turbo's
+    # SIMD 4x4 and 2x2 kernels, whose 32-bit sums wrap and whose passes saturate to int16; cyjpeg's
+    # transforms compute in the same lanes. (A 64-bit transform differs here in thousands of samples.)
+    for seed in range(3):
+        data = hostile_tables(seed, subsampling)
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", (image.width // scale, image.height // scale))
+        np.testing.assert_array_equal(cyjpeg.decode(data, scale=scale), np.asarray(image), err_msg=f"seed {seed}")
 
 
 @pytest.mark.parametrize("width,height", [(0, 32), (48, 0)])

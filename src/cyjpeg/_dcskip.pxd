@@ -29,7 +29,7 @@ from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
 from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc_fast, huff_receive_extend, LOOKAHEAD_BITS,
                               HUFF_OK)
-from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_clamp, idct_1x1_sample
+from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_1x1_sample
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
@@ -180,13 +180,6 @@ ctypedef struct DcScan:
     int16_t coef[64]
 
 
-cdef inline uint8_t dc_sample(const int16_t* coef, const uint16_t* quant) noexcept nogil:
-    # The block mean, DC * Q / 8 level-shifted (T.81 A.3.3) and clamped: what the 2x2 transform gives a DC-only
-    # block (the 1x1 transform has its own range limit, idct_1x1_sample).
-    cdef int64_t dc = <int64_t>coef[0] * quant[0]
-    return idct_clamp((dc + 4) >> 3)
-
-
 cdef inline void fill_block(uint8_t* dest, Py_ssize_t stride, int block_size, uint8_t sample) noexcept nogil:
     cdef int row
     if block_size == 2:
@@ -268,10 +261,10 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                         memset(coef, 0, 64 * sizeof(int16_t))
                         return result
                     if bs == 2:
-                        # 4:2:0 chroma. A DC-only block is its mean in all four samples: the 2x2 transform's
-                        # column pass gives DC * Q << PASS1_BITS, its row pass descales by 2**(PASS1_BITS + 3).
+                        # 4:2:0 chroma. A DC-only block is its mean in all four samples (as the 2x2 transform's
+                        # lanes compute it).
                         if result == 1:
-                            fill_block(dest, c.stride, 2, dc_sample(coef, c.quant))
+                            fill_block(dest, c.stride, 2, idct_2x2_dc_sample(coef[0], c.quant[0]))
                         elif result <= 5:
                             idct_2x2_low(coef, c.quant, dest, c.stride)
                         else:

@@ -4,17 +4,21 @@
 # with 13-bit constants, columns first and then rows), reproduced in the arithmetic of libjpeg-turbo's x86 SIMD
 # kernel so the pixels match Pillow's bit for bit, including the 16-bit overflow of corrupt blocks (below);
 # and a DC-only shortcut that gives the same values.
-# Also the reduced transforms for scaled decoding (4x4, 2x2, 1x1 outputs from the 8x8 coefficients), in the
-# arithmetic of libjpeg's jidctred.c so that decode(scale=2/4/8) matches libjpeg's scaled output: a 4-point
-# (2-point) IDCT built from the even/odd split of the 8-point one, reading only the coefficients that
-# contribute to the reduced outputs (row/column 4, and 2, 4, 6 for 2x2, are never read).
+# Also the reduced transforms for scaled decoding (4x4, 2x2, 1x1 outputs from the 8x8 coefficients), so that
+# decode(scale=2/4/8) gives the bytes of Pillow's draft(): jidctred.c's 4-point (2-point) IDCT, built from the
+# even/odd split of the 8-point one and reading only the coefficients that reach the reduced outputs (row and
+# column 4, and 2, 4, 6 for 2x2, are never read), computed as libjpeg-turbo's SIMD kernels compute it (the 4x4
+# in SSE2 lanes too); the 1x1 as its C code does.
 # Does not own: where blocks come from (entropy decoding, a progressive coefficient buffer) or go.
-from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t
+from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, uint64_t
 
 cdef extern from "_idct_simd.h":
     # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
+    # The 4x4 reduced transform in SSE2 lanes (libjpeg-turbo's arithmetic, see above idct_4x4): 1 when done,
+    # 0 where the build has no SSE2 kernel.
+    int cy_idct_4x4_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil
     # Zero a block's 64 coefficients (SSE2 stores where there are, else memset).
     void cy_clear_block(int16_t* coef) noexcept nogil
     # Two blocks at once, each as cy_idct_islow_sse2 would give it: only where the CPU has AVX2 (the decoder's
@@ -209,123 +213,147 @@ cdef inline void idct_1x1(const int16_t* coef, const uint16_t* quant, uint8_t* o
     out[0] = idct_1x1_sample(coef[0], quant[0])
 
 
-cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # Scale 1/2: 4x4 samples from the low-frequency 4x8 / 8x4 coefficients (coefficient 4 of each row and
-    # column does not contribute to the even 4-point outputs and is skipped).
-    cdef int64_t workspace[32]
-    cdef int64_t tmp0, tmp2, tmp10, tmp12, z1, z2, z3, z4, dcval
-    cdef int col, row
-    cdef const int16_t* inp
-    cdef const uint16_t* qp
-    cdef int64_t* ws
-    cdef uint8_t* outp
-    # Pass 1: columns 0..7 except 4 -> 4 rows of the workspace (stride 8).
+# The reduced transforms compute in the arithmetic of libjpeg-turbo's x86 SIMD kernels (jidctred-sse2.asm), which
+# Pillow runs for draft() at 1/2 and 1/4. For a valid file that is jidctred.c's integer arithmetic; a corrupt
+# file or a hostile quantization table reaches the lane limits, and then these steps decide the pixels:
+#   - dequantization is a 16-bit multiply (coef * Q keeps its low 16 bits);
+#   - sums are 32-bit and wrap (a 4-point output can reach 2.5e9, a 2-point one 2.8e9), as does the 2x2
+#     transform's even term, shifted left in 32 bits between its passes;
+#   - the 4x4 transform packs each pass's outputs to int16 with saturation; the 2x2 one packs only the odd
+#     terms its second pass multiplies;
+#   - the 4x4 transform skips pass 1 when rows 1, 2, 3, 5, 6 and 7 are zero: every column is (coef * Q) << 2
+#     in 16 bits (a wrapping shift, where the full pass would saturate).
+# Outputs are level-shifted and clamped to 0..255 (idct_clamp) as the kernels' packsswb and +128 do.
+
+cdef inline int32_t wrap32(int64_t value) noexcept nogil:
+    # The low 32 bits read as a signed number: what a 32-bit SIMD lane keeps of a sum or a left shift.
+    return <int32_t><uint32_t><uint64_t>value
+
+
+cdef inline int32_t lane_descale(int64_t value, int shift) noexcept nogil:
+    # value + 2**(shift-1) in a 32-bit lane, then an arithmetic shift right (paddd, psrad).
+    return wrap32(value + (<int64_t>1 << (shift - 1))) >> shift
+
+
+cdef inline void idct_4point(int32_t in0, int32_t in1, int32_t in2, int32_t in3, int32_t in5, int32_t in6,
+                             int32_t in7, int shift, int32_t* out, Py_ssize_t step) noexcept nogil:
+    # One pass of the 4x4 transform on int16 inputs (input 4 does not reach the even 4-point outputs):
+    # out[k * step] = saturate16 of output k, descaled by 2**shift in 32-bit lanes.
+    cdef int64_t even0 = <int64_t>in0 * (1 << (CONST_BITS + 1))
+    cdef int64_t even2 = <int64_t>in2 * FIX_1_847759065 - <int64_t>in6 * FIX_0_765366865
+    cdef int64_t odd0 = (-<int64_t>in7 * FIX_0_211164243 + <int64_t>in5 * FIX_1_451774981
+                         - <int64_t>in3 * FIX_2_172734803 + <int64_t>in1 * FIX_1_061594337)
+    cdef int64_t odd2 = (-<int64_t>in7 * FIX_0_509795579 - <int64_t>in5 * FIX_0_601344887
+                         + <int64_t>in3 * FIX_0_899976223 + <int64_t>in1 * FIX_2_562915447)
+    out[0] = saturate16(lane_descale(even0 + even2 + odd2, shift))
+    out[3 * step] = saturate16(lane_descale(even0 + even2 - odd2, shift))
+    out[step] = saturate16(lane_descale(even0 - even2 + odd0, shift))
+    out[2 * step] = saturate16(lane_descale(even0 - even2 - odd0, shift))
+
+
+cdef inline void idct_4x4_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                                 Py_ssize_t stride) noexcept nogil:
+    # Scale 1/2: 4x4 samples from the low-frequency 4x8 / 8x4 coefficients (row and column 4 do not
+    # contribute to the even 4-point outputs and are never read). The portable form of cy_idct_4x4_sse2.
+    cdef int32_t deq[64]
+    cdef int32_t workspace[32]      # pass 1: 4 rows of 8 columns (column 4 unused)
+    cdef int32_t samples[4]
+    cdef int32_t value
+    cdef int16_t ac_rows = 0
+    cdef int col, row, k
+    cdef const int32_t* ws
+    for k in range(64):
+        deq[k] = wrap16(<int32_t>coef[k] * quant[k])
+    for k in range(8, 32):
+        ac_rows |= coef[k]
+    for k in range(40, 64):
+        ac_rows |= coef[k]
     for col in range(8):
-        if col == 4:
-            continue
-        inp = coef + col
-        qp = quant + col
-        ws = workspace + col
-        if (inp[8] | inp[16] | inp[24] | inp[40] | inp[48] | inp[56]) == 0:
-            dcval = (<int64_t>inp[0] * qp[0]) * (1 << PASS1_BITS)
-            ws[0] = dcval; ws[8] = dcval; ws[16] = dcval; ws[24] = dcval
-            continue
-        tmp0 = (<int64_t>inp[0] * qp[0]) * (1 << (CONST_BITS + 1))
-        tmp2 = (<int64_t>inp[16] * qp[16]) * FIX_1_847759065 - (<int64_t>inp[48] * qp[48]) * FIX_0_765366865
-        tmp10 = tmp0 + tmp2
-        tmp12 = tmp0 - tmp2
-        z1 = <int64_t>inp[56] * qp[56]
-        z2 = <int64_t>inp[40] * qp[40]
-        z3 = <int64_t>inp[24] * qp[24]
-        z4 = <int64_t>inp[8] * qp[8]
-        tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337
-        tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447
-        ws[0] = descale(tmp10 + tmp2, CONST_BITS - PASS1_BITS + 1)
-        ws[24] = descale(tmp10 - tmp2, CONST_BITS - PASS1_BITS + 1)
-        ws[8] = descale(tmp12 + tmp0, CONST_BITS - PASS1_BITS + 1)
-        ws[16] = descale(tmp12 - tmp0, CONST_BITS - PASS1_BITS + 1)
-    # Pass 2: the 4 workspace rows -> 4 output samples each.
+        if ac_rows == 0:
+            value = wrap16(deq[col] * (1 << PASS1_BITS))
+            workspace[col] = value; workspace[8 + col] = value; workspace[16 + col] = value
+            workspace[24 + col] = value
+        else:
+            idct_4point(deq[col], deq[8 + col], deq[16 + col], deq[24 + col], deq[40 + col], deq[48 + col],
+                        deq[56 + col], CONST_BITS - PASS1_BITS + 1, workspace + col, 8)
     for row in range(4):
         ws = workspace + row * 8
-        outp = out + row * stride
-        if (ws[1] | ws[2] | ws[3] | ws[5] | ws[6] | ws[7]) == 0:
-            dcval = idct_clamp(descale(ws[0], PASS1_BITS + 3))
-            outp[0] = dcval; outp[1] = dcval; outp[2] = dcval; outp[3] = dcval
-            continue
-        tmp0 = ws[0] * (1 << (CONST_BITS + 1))
-        tmp2 = ws[2] * FIX_1_847759065 - ws[6] * FIX_0_765366865
-        tmp10 = tmp0 + tmp2
-        tmp12 = tmp0 - tmp2
-        z1 = ws[7]
-        z2 = ws[5]
-        z3 = ws[3]
-        z4 = ws[1]
-        tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337
-        tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447
-        outp[0] = idct_clamp(descale(tmp10 + tmp2, CONST_BITS + PASS1_BITS + 3 + 1))
-        outp[3] = idct_clamp(descale(tmp10 - tmp2, CONST_BITS + PASS1_BITS + 3 + 1))
-        outp[1] = idct_clamp(descale(tmp12 + tmp0, CONST_BITS + PASS1_BITS + 3 + 1))
-        outp[2] = idct_clamp(descale(tmp12 - tmp0, CONST_BITS + PASS1_BITS + 3 + 1))
+        idct_4point(ws[0], ws[1], ws[2], ws[3], ws[5], ws[6], ws[7], CONST_BITS + PASS1_BITS + 3 + 1, samples, 1)
+        for col in range(4):
+            out[row * stride + col] = idct_clamp(samples[col])
+
+
+cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
+    # On x86-64 in SSE2 lanes (_idct_simd.h), elsewhere in the scalar form: the same bytes for any input.
+    if cy_idct_4x4_sse2(coef, quant, out, stride):
+        return
+    idct_4x4_scalar(coef, quant, out, stride)
+
+
+cdef inline int32_t idct_2point_pass1(int32_t in0, int32_t in1, int32_t in3, int32_t in5, int32_t in7,
+                                      int32_t* second) noexcept nogil:
+    # Pass 1 of the 2x2 transform down one column (dequantized int16 inputs; rows 2, 4, 6 do not reach a
+    # 2-point output): returns output 0, writes output 1 to `second`; 32-bit, not saturated.
+    cdef int64_t even = <int64_t>in0 * (1 << (CONST_BITS + 2))
+    cdef int64_t odd = (<int64_t>in1 * FIX_3_624509785 - <int64_t>in3 * FIX_1_272758580
+                        + <int64_t>in5 * FIX_0_850430095 - <int64_t>in7 * FIX_0_720959822)
+    second[0] = lane_descale(even - odd, CONST_BITS - PASS1_BITS + 2)
+    return lane_descale(even + odd, CONST_BITS - PASS1_BITS + 2)
+
+
+cdef inline void idct_2point_pass2(int32_t w0, int32_t w1, int32_t w3, int32_t w5, int32_t w7,
+                                   uint8_t* out) noexcept nogil:
+    # Pass 2 along one row of pass 1's outputs: the even term shifted left in 32 bits, the odd ones packed
+    # to int16 before their products; two samples.
+    cdef int64_t even = wrap32(<int64_t>w0 * (1 << (CONST_BITS + 2)))
+    cdef int64_t odd = (<int64_t>saturate16(w1) * FIX_3_624509785 - <int64_t>saturate16(w3) * FIX_1_272758580
+                        + <int64_t>saturate16(w5) * FIX_0_850430095 - <int64_t>saturate16(w7) * FIX_0_720959822)
+    out[0] = idct_clamp(lane_descale(even + odd, CONST_BITS + PASS1_BITS + 3 + 2))
+    out[1] = idct_clamp(lane_descale(even - odd, CONST_BITS + PASS1_BITS + 3 + 2))
+
+
+cdef inline int32_t dequantize16(const int16_t* coef, const uint16_t* quant, int k) noexcept nogil:
+    return wrap16(<int32_t>coef[k] * quant[k])
+
+
+cdef inline void idct_2x2_column(const int16_t* coef, const uint16_t* quant, int col, int32_t* row0,
+                                 int32_t* row1) noexcept nogil:
+    row0[col] = idct_2point_pass1(dequantize16(coef, quant, col), dequantize16(coef, quant, 8 + col),
+                                  dequantize16(coef, quant, 24 + col), dequantize16(coef, quant, 40 + col),
+                                  dequantize16(coef, quant, 56 + col), &row1[col])
 
 
 cdef inline void idct_2x2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # Scale 1/4: 2x2 samples; only the DC and the odd coefficients 1, 3, 5, 7 of each row and column
-    # contribute to a 2-point output. libjpeg passes over a column or row whose odd terms are all zero; the
-    # sums give the same there (the rounding term of a descale is below one unit of the shifted result), and
-    # computing them costs less than the tests, which a photo's blocks take one way or the other at random.
-    cdef int64_t workspace[16]
-    cdef int64_t tmp0, tmp10
-    cdef int col, row
-    cdef const int16_t* inp
-    cdef const uint16_t* qp
-    cdef int64_t* ws
-    cdef uint8_t* outp
-    for col in range(1, 8, 2):      # the odd columns; column 0 below
-        inp = coef + col
-        qp = quant + col
-        ws = workspace + col
-        tmp10 = (<int64_t>inp[0] * qp[0]) * (1 << (CONST_BITS + 2))
-        tmp0 = (-(<int64_t>inp[56] * qp[56]) * FIX_0_720959822 + (<int64_t>inp[40] * qp[40]) * FIX_0_850430095
-                - (<int64_t>inp[24] * qp[24]) * FIX_1_272758580 + (<int64_t>inp[8] * qp[8]) * FIX_3_624509785)
-        ws[0] = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
-        ws[8] = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
-    tmp10 = (<int64_t>coef[0] * quant[0]) * (1 << (CONST_BITS + 2))
-    tmp0 = (-(<int64_t>coef[56] * quant[56]) * FIX_0_720959822 + (<int64_t>coef[40] * quant[40]) * FIX_0_850430095
-            - (<int64_t>coef[24] * quant[24]) * FIX_1_272758580 + (<int64_t>coef[8] * quant[8]) * FIX_3_624509785)
-    workspace[0] = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
-    workspace[8] = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
-    for row in range(2):
-        ws = workspace + row * 8
-        outp = out + row * stride
-        tmp10 = ws[0] * (1 << (CONST_BITS + 2))
-        tmp0 = -ws[7] * FIX_0_720959822 + ws[5] * FIX_0_850430095 - ws[3] * FIX_1_272758580 + ws[1] * FIX_3_624509785
-        outp[0] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
-        outp[1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+    # contribute to a 2-point output. No test for zero columns or rows: a photo's blocks take one way or the
+    # other at random, and libjpeg-turbo's kernel has none either.
+    cdef int32_t row0[8]            # pass 1's two outputs of columns 0, 1, 3, 5, 7
+    cdef int32_t row1[8]
+    idct_2x2_column(coef, quant, 0, row0, row1)
+    idct_2x2_column(coef, quant, 1, row0, row1)
+    idct_2x2_column(coef, quant, 3, row0, row1)
+    idct_2x2_column(coef, quant, 5, row0, row1)
+    idct_2x2_column(coef, quant, 7, row0, row1)
+    idct_2point_pass2(row0[0], row0[1], row0[3], row0[5], row0[7], out)
+    idct_2point_pass2(row1[0], row1[1], row1[3], row1[5], row1[7], out + stride)
 
 
 cdef inline void idct_2x2_low(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                               Py_ssize_t stride) noexcept nogil:
     # idct_2x2 for a block whose coefficients end at zigzag position 4 or before: of those the 2x2 transform
-    # reads only (0,0), (0,1), (1,0) and (1,1). The same sums without the per-column and per-row tests,
-    # which a photo's chroma blocks take one way or the other at random (a zero column's or row's shortcut
-    # gives what the sum gives: the rounding term of its descale is below one unit of the shifted result).
-    cdef int64_t tmp10, tmp0, w00, w01, w10, w11
-    tmp10 = (<int64_t>coef[0] * quant[0]) * (1 << (CONST_BITS + 2))
-    tmp0 = (<int64_t>coef[8] * quant[8]) * FIX_3_624509785
-    w00 = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
-    w10 = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
-    tmp10 = (<int64_t>coef[1] * quant[1]) * (1 << (CONST_BITS + 2))
-    tmp0 = (<int64_t>coef[9] * quant[9]) * FIX_3_624509785
-    w01 = descale(tmp10 + tmp0, CONST_BITS - PASS1_BITS + 2)
-    w11 = descale(tmp10 - tmp0, CONST_BITS - PASS1_BITS + 2)
-    tmp10 = w00 * (1 << (CONST_BITS + 2))
-    tmp0 = w01 * FIX_3_624509785
-    out[0] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
-    out[1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
-    tmp10 = w10 * (1 << (CONST_BITS + 2))
-    tmp0 = w11 * FIX_3_624509785
-    out[stride] = idct_clamp(descale(tmp10 + tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
-    out[stride + 1] = idct_clamp(descale(tmp10 - tmp0, CONST_BITS + PASS1_BITS + 3 + 2))
+    # reads only (0,0), (0,1), (1,0) and (1,1), so columns 3, 5, 7 and rows 3, 5, 7 are zero.
+    cdef int32_t a1, b1, a0, b0
+    a0 = idct_2point_pass1(dequantize16(coef, quant, 0), dequantize16(coef, quant, 8), 0, 0, 0, &b0)
+    a1 = idct_2point_pass1(dequantize16(coef, quant, 1), dequantize16(coef, quant, 9), 0, 0, 0, &b1)
+    idct_2point_pass2(a0, a1, 0, 0, 0, out)
+    idct_2point_pass2(b0, b1, 0, 0, 0, out + stride)
+
+
+cdef inline uint8_t idct_2x2_dc_sample(int16_t dc, uint16_t quant) noexcept nogil:
+    # The 2x2 transform of a block with only its DC set: four equal samples, (DC * Q) / 8 in the kernel's
+    # lanes (pass 1 gives 4 * DC * Q exactly; pass 2 shifts that left by 15 in 32 bits).
+    cdef int64_t pass1 = <int64_t>wrap16(<int32_t>dc * quant) * 4
+    return idct_clamp(lane_descale(wrap32(pass1 * (1 << (CONST_BITS + 2))), CONST_BITS + PASS1_BITS + 3 + 2))
 
 
 cdef inline void idct_scaled(int block_size, int dc_only, const int16_t* coef, const uint16_t* quant, uint8_t* out,

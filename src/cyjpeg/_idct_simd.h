@@ -102,6 +102,85 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
     return 1;
 }
 
+/* ---- The 4x4 reduced transform (scale 1/2) in the arithmetic of libjpeg-turbo's jidctred-sse2.asm ----
+ *
+ * The same steps as _idct.pxd's idct_4x4_scalar: 16-bit dequantization, 32-bit sums that wrap, each pass's
+ * outputs packed to int16 with saturation, and pass 1 skipped (a 16-bit shift of the dequantized row 0)
+ * when rows 1, 2, 3, 5, 6, 7 are zero. Pass 1 runs with lane = column; pass 2 runs the same 4-point pass on
+ * the transposed workspace, lane = row (lanes 4..7 idle). */
+#define CY_R0211 1730   /* FIX(0.211164243) */
+#define CY_R0509 4176   /* FIX(0.509795579) */
+#define CY_R0601 4926   /* FIX(0.601344887) */
+#define CY_R1061 8697   /* FIX(1.061594337) */
+#define CY_R1451 11893  /* FIX(1.451774981) */
+#define CY_R2172 17799  /* FIX(2.172734803) */
+
+/* One 4-point pass over eight lanes: in[k] = input k (int16; in[4] is not read), out[j] = output j of the
+ * even 4-point IDCT, (sum + 2**(shift-1)) >> shift saturated to int16. */
+static inline void cy_idct4_pass_sse2(const __m128i *in, __m128i *out, int shift_bits) {
+    const __m128i shift = _mm_cvtsi32_si128(shift_bits);
+    const __m128i rounding = _mm_set1_epi32(1 << (shift_bits - 1));
+    const __m128i zero = _mm_setzero_si128();
+    __m128i results[2][4];
+    for (int half = 0; half < 2; half++) {
+        __m128i p13 = half ? _mm_unpackhi_epi16(in[1], in[3]) : _mm_unpacklo_epi16(in[1], in[3]);
+        __m128i p57 = half ? _mm_unpackhi_epi16(in[5], in[7]) : _mm_unpacklo_epi16(in[5], in[7]);
+        __m128i p26 = half ? _mm_unpackhi_epi16(in[2], in[6]) : _mm_unpacklo_epi16(in[2], in[6]);
+        /* in0 << 14: the int16 placed in the high half of its 32-bit lane, shifted down 2. */
+        __m128i even0 = _mm_srai_epi32(half ? _mm_unpackhi_epi16(zero, in[0]) : _mm_unpacklo_epi16(zero, in[0]), 2);
+        __m128i even2 = _mm_madd_epi16(p26, CY_PAIR(CY_F1847, -CY_F0765));
+        __m128i odd2 = _mm_add_epi32(_mm_madd_epi16(p13, CY_PAIR(CY_F2562, CY_F0899)),
+                                     _mm_madd_epi16(p57, CY_PAIR(-CY_R0601, -CY_R0509)));
+        __m128i odd0 = _mm_add_epi32(_mm_madd_epi16(p13, CY_PAIR(CY_R1061, -CY_R2172)),
+                                     _mm_madd_epi16(p57, CY_PAIR(CY_R1451, -CY_R0211)));
+        __m128i tmp10 = _mm_add_epi32(_mm_add_epi32(even0, even2), rounding);
+        __m128i tmp12 = _mm_add_epi32(_mm_sub_epi32(even0, even2), rounding);
+        results[half][0] = _mm_sra_epi32(_mm_add_epi32(tmp10, odd2), shift);
+        results[half][3] = _mm_sra_epi32(_mm_sub_epi32(tmp10, odd2), shift);
+        results[half][1] = _mm_sra_epi32(_mm_add_epi32(tmp12, odd0), shift);
+        results[half][2] = _mm_sra_epi32(_mm_sub_epi32(tmp12, odd0), shift);
+    }
+    for (int j = 0; j < 4; j++) out[j] = _mm_packs_epi32(results[0][j], results[1][j]);
+}
+
+/* Dequantize, transform, level-shift and clamp one block to 4 rows of 4 samples `stride` bytes apart.
+ * Returns 1 (every block). */
+static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
+    __m128i rows[8], ws[8], cols[4];
+    __m128i ac_rows = _mm_setzero_si128();
+    for (int k = 0; k < 8; k++) {
+        if (k == 4) {
+            rows[k] = _mm_setzero_si128();
+            continue;
+        }
+        __m128i c = _mm_loadu_si128((const __m128i *)(coef + 8 * k));
+        rows[k] = _mm_mullo_epi16(c, _mm_loadu_si128((const __m128i *)(quant + 8 * k)));
+        if (k) ac_rows = _mm_or_si128(ac_rows, c);
+    }
+    if (_mm_movemask_epi8(_mm_cmpeq_epi16(ac_rows, _mm_setzero_si128())) == 0xFFFF) {
+        __m128i scaled = _mm_slli_epi16(rows[0], 2);
+        for (int j = 0; j < 4; j++) ws[j] = scaled;
+    } else {
+        cy_idct4_pass_sse2(rows, ws, 12);               /* CONST_BITS - PASS1_BITS + 1 */
+    }
+    for (int j = 4; j < 8; j++) ws[j] = _mm_setzero_si128();
+    /* ws[r] = workspace row r (lane = column): transpose so that ws[c] = column c (lane = row). */
+    cy_transpose_regs(ws);
+    cy_idct4_pass_sse2(ws, cols, 19);                   /* CONST_BITS + PASS1_BITS + 3 + 1 */
+    /* cols[c] lane r = sample (r, c): gather rows of four, then +128 and clamp to 0..255. */
+    const __m128i centre = _mm_set1_epi16(128);
+    __m128i c01 = _mm_unpacklo_epi16(cols[0], cols[1]), c23 = _mm_unpacklo_epi16(cols[2], cols[3]);
+    __m128i rows01 = _mm_adds_epi16(_mm_unpacklo_epi32(c01, c23), centre);
+    __m128i rows23 = _mm_adds_epi16(_mm_unpackhi_epi32(c01, c23), centre);
+    __m128i samples = _mm_packus_epi16(rows01, rows23);
+    for (int r = 0; r < 4; r++) {
+        int32_t row = _mm_cvtsi128_si32(samples);
+        memcpy(out + r * stride, &row, 4);
+        samples = _mm_srli_si128(samples, 4);
+    }
+    return 1;
+}
+
 /* Zero the 64 coefficients of a block that has been transformed, for the next one: eight 16-byte stores (a
  * 128-byte memset of unknown alignment can become `rep stos`, which costs more than the stores to start). */
 static inline void cy_clear_block(int16_t *coef) {
@@ -118,6 +197,11 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
 
 static inline void cy_clear_block(int16_t *coef) {
     memset(coef, 0, 64 * sizeof(int16_t));
+}
+
+static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
+    (void)coef; (void)quant; (void)out; (void)stride;
+    return 0;
 }
 #endif
 /* ---- Two blocks at once with AVX2, for the decoder's AVX2 twin only (_dispatch.h). ----
