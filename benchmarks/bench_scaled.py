@@ -1,6 +1,6 @@
 """Scaled decoding: full decode vs decode(scale=8) (the DC-only 1/8 thumbnail), with Pillow's draft() beside.
 
-    PYTHONPATH=src python3 benchmarks/bench_scaled.py [rounds]
+    PYTHONPATH=src python3 benchmarks/bench_scaled.py [rounds] [--all-scales]
 
 File sets: the 24 Kodak photos encoded by Pillow at quality 75 (4:2:0) and at quality 90 (Pillow's default
 4:2:0 there too), and the large sequential camera/phone photos of ../shared/corpus/jpeg/large; then the same
@@ -8,6 +8,7 @@ Kodak photos saved by Pillow with progressive=True at both qualities and the lar
 scale 8 their AC scans of components output one sample per block are passed over unread). Each round
 decodes every file of a set once per contender, the contenders in turn (their order rotating by round), so
 machine noise hits all alike; the figures are the median round, and the ratio is full / scale=8 of those.
+--all-scales races scale=2 and scale=4 (beside draft() at 1/2 and 1/4) as well.
 """
 import io
 import statistics
@@ -42,16 +43,14 @@ def pillow_decode(blobs, scale=1):
         np.asarray(image)
 
 
-def race(title, blobs, rounds):
+def race(title, blobs, rounds, scales=(8,)):
     """Time each contender on each file, file by file (contender order rotating), `rounds` times; a set's time
     is the sum of its files' median times. Wall-clock time and this thread's CPU time (which a busy shared
     machine disturbs less) are both kept."""
-    runs = [
-        ("cyjpeg full", lambda blob: cyjpeg.decode(blob)),
-        ("cyjpeg scale=8", lambda blob: cyjpeg.decode(blob, scale=8)),
-        ("Pillow full", lambda blob: pillow_decode([blob])),
-        ("Pillow draft 1/8", lambda blob: pillow_decode([blob], 8)),
-    ]
+    runs = [("cyjpeg full", lambda blob: cyjpeg.decode(blob)), ("Pillow full", lambda blob: pillow_decode([blob]))]
+    for scale in scales:
+        runs.append((f"cyjpeg scale={scale}", lambda blob, scale=scale: cyjpeg.decode(blob, scale=scale)))
+        runs.append((f"Pillow draft 1/{scale}", lambda blob, scale=scale: pillow_decode([blob], scale)))
     wall = {name: [[] for _ in blobs] for name, _ in runs}
     cpu = {name: [[] for _ in blobs] for name, _ in runs}
     for blob in blobs:  # warm-up
@@ -73,14 +72,18 @@ def race(title, blobs, rounds):
     for name, _ in runs:
         totals[name] = (sum(statistics.median(v) for v in wall[name]), sum(statistics.median(v) for v in cpu[name]))
         print(f"  {name:20s} {totals[name][0] * 1e3:9.1f} {size / totals[name][0]:8.1f} {totals[name][1] * 1e3:9.1f}")
+    for scale in scales:
+        ours, theirs = totals[f"cyjpeg scale={scale}"][0], totals[f"Pillow draft 1/{scale}"][0]
+        print(f"  scale={scale}: cyjpeg {totals['cyjpeg full'][0] / ours:.2f}x faster than its full decode, "
+              f"Pillow draft {totals['Pillow full'][0] / theirs:.2f}x faster than its; cyjpeg {theirs / ours:.2f}x "
+              f"faster than Pillow draft")
     ratio = totals["cyjpeg full"][0] / totals["cyjpeg scale=8"][0]
     ratio_cpu = totals["cyjpeg full"][1] / totals["cyjpeg scale=8"][1]
-    print(f"  cyjpeg scale=8 vs full: {ratio:.2f}x faster (CPU time: {ratio_cpu:.2f}x); "
-          f"Pillow draft 1/8 vs full: {totals['Pillow full'][0] / totals['Pillow draft 1/8'][0]:.2f}x")
+    print(f"  cyjpeg scale=8 vs full: {ratio:.2f}x faster (CPU time: {ratio_cpu:.2f}x)")
     return ratio
 
 
-def main(rounds=11):
+def main(rounds=11, scales=(8,)):
     if not any(KODAK.glob("*.png")):
         sys.exit(f"no Kodak photos in {KODAK}")
     sets = [("Kodak q75 4:2:0", encode_kodak(75)), ("Kodak q90 4:2:0", encode_kodak(90))]
@@ -94,12 +97,13 @@ def main(rounds=11):
     large_progressive = [b for b in large_progressive if cyjpeg.info(b).progressive]
     if large_progressive:
         progressive_sets.append(("large progressive", large_progressive))
-    ratios = {title: race(title, blobs, rounds) for title, blobs in sets}
-    progressive_ratios = {title: race(title, blobs, rounds) for title, blobs in progressive_sets}
+    ratios = {title: race(title, blobs, rounds, scales) for title, blobs in sets}
+    progressive_ratios = {title: race(title, blobs, rounds, scales) for title, blobs in progressive_sets}
     print("\nscale=8 vs full decode: " + ", ".join(f"{title} {ratio:.2f}x" for title, ratio in ratios.items()))
     print("scale=8 vs full decode, progressive: "
           + ", ".join(f"{title} {ratio:.2f}x" for title, ratio in progressive_ratios.items()))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 11)
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(arguments[0]) if arguments else 11, (2, 4, 8) if "--all-scales" in sys.argv else (8,))

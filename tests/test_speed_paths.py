@@ -171,44 +171,54 @@ def test_avx2_idct_pair_equals_scalar_idct_for_every_block():
         assert np.array_equal(pair_b, _decoder._idct_block(cb, qb, simd=False)), trial
 
 
-def test_sse2_4x4_idct_equals_scalar_4x4_idct_for_every_block():
-    # Scale 1/2 transforms each block to 4x4 samples in SSE2 lanes where there are, in the scalar form
-    # elsewhere: both in libjpeg-turbo's SIMD arithmetic, so the bytes must agree for any input, including
-    # the wrapping 32-bit sums and the 16-bit shortcut of blocks whose rows 1, 2, 3, 5, 6, 7 are zero.
+def reduced_test_block(rng, trial):
+    """A block of coefficients and its table for the reduced-transform tests: photo-like, hostile, extreme
+    and 16-bit-table blocks in turn."""
+    quant = rng.integers(1, 256, 64).astype(np.uint16)
+    if trial % 4 == 0:        # photo-like
+        coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
+        coefs[rng.random(64) < 0.6] = 0
+    elif trial % 4 == 1:      # hostile: anything int16 holds
+        coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
+    elif trial % 4 == 2:      # extremes: the sums that pass 2**31
+        coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
+        quant = rng.integers(1, 4, 64).astype(np.uint16)
+    else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
+        coefs = rng.integers(-4, 5, 64).astype(np.int16)
+        quant = rng.integers(1, 65536, 64).astype(np.uint16)
+    return coefs, quant
+
+
+@pytest.mark.parametrize("kernel", ["4x4", "2x2"])
+def test_sse2_reduced_idct_equals_scalar_one_for_every_block(kernel):
+    # Scale 1/2 transforms each block to 4x4 samples, 1/4 to 2x2, in SSE2 lanes where there are and in the
+    # scalar form elsewhere: both in libjpeg-turbo's SIMD arithmetic, so the bytes must agree for any input,
+    # including the wrapping 32-bit sums and the 4x4 transform's 16-bit shortcut for blocks whose rows 1, 2,
+    # 3, 5, 6, 7 are zero.
     from cyjpeg import _decoder
     rng = np.random.default_rng(17)
-    if _decoder._idct_block(np.zeros(64), np.ones(64), kernel="4x4") is None:
+    if _decoder._idct_block(np.zeros(64), np.ones(64), kernel=kernel) is None:
         pytest.skip("this build has no SSE2 kernels")
     for trial in range(6000):
-        quant = rng.integers(1, 256, 64).astype(np.uint16)
-        if trial % 4 == 0:        # photo-like
-            coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
-            coefs[rng.random(64) < 0.6] = 0
-        elif trial % 4 == 1:      # hostile: anything int16 holds
-            coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
-        elif trial % 4 == 2:      # extremes: the sums that pass 2**31
-            coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
-            quant = rng.integers(1, 4, 64).astype(np.uint16)
-        else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
-            coefs = rng.integers(-4, 5, 64).astype(np.int16)
-            quant = rng.integers(1, 65536, 64).astype(np.uint16)
-        if trial % 8 >= 6:        # only rows 0 and 4: the pass-1 shortcut, with its wrapping shift
+        coefs, quant = reduced_test_block(rng, trial)
+        if trial % 8 >= 6:        # only rows 0 and 4: the 4x4 pass-1 shortcut, with its wrapping shift
             coefs[8:32] = 0
             coefs[40:] = 0
-        fast = _decoder._idct_block(coefs, quant, simd=True, kernel="4x4")
-        assert np.array_equal(fast, _decoder._idct_block(coefs, quant, simd=False, kernel="4x4")), trial
+        fast = _decoder._idct_block(coefs, quant, simd=True, kernel=kernel)
+        assert np.array_equal(fast, _decoder._idct_block(coefs, quant, simd=False, kernel=kernel)), trial
 
 
-def test_2x2_dc_sample_equals_the_2x2_idct_of_a_dc_only_block():
-    # A DC-only 4:2:0 chroma block at 1/8 scale is filled with one sample instead of transformed.
+@pytest.mark.parametrize("kernel", ["4x4", "2x2"])
+def test_reduced_dc_only_shortcut_equals_the_transform(kernel):
+    # A block with only its DC set (most chroma blocks, every block of a flat image) fills its samples with
+    # one value instead of running the transform.
     from cyjpeg import _decoder
     rng = np.random.default_rng(19)
     for trial in range(3000):
-        coefs = np.zeros(64, np.int16)
-        coefs[0] = rng.integers(-32768, 32768) if trial % 2 else rng.integers(-300, 300)
-        quant = rng.integers(1, 65536 if trial % 3 == 0 else 256, 64).astype(np.uint16)
-        expected = _decoder._idct_block(coefs, quant, kernel="2x2")
-        assert np.array_equal(_decoder._idct_block(coefs, quant, kernel="2x2 dc"), expected), trial
+        coefs, quant = reduced_test_block(rng, trial)
+        coefs[1:] = 0
+        expected = _decoder._idct_block(coefs, quant, simd=False, kernel=kernel)
+        assert np.array_equal(_decoder._idct_block(coefs, quant, kernel=f"{kernel} dc"), expected), trial
 
 
 def test_low_frequency_2x2_idct_equals_the_general_one():

@@ -29,7 +29,7 @@ from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
 from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc_fast, huff_receive_extend, LOOKAHEAD_BITS,
                               HUFF_OK)
-from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_1x1_sample
+from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_1x1_sample, fill_2x2
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
@@ -180,18 +180,6 @@ ctypedef struct DcScan:
     int16_t coef[64]
 
 
-cdef inline void fill_block(uint8_t* dest, Py_ssize_t stride, int block_size, uint8_t sample) noexcept nogil:
-    cdef int row
-    if block_size == 2:
-        dest[0] = sample
-        dest[1] = sample
-        dest[stride] = sample
-        dest[stride + 1] = sample
-        return
-    for row in range(block_size):
-        memset(dest + row * stride, sample, block_size)
-
-
 cdef inline int decode_block_refill2(BitReader* br, const HuffTable* dc_table, const HuffTable* ac_table,
                                      int* dc_pred, int16_t* coef) noexcept nogil:
     # huff_decode_block (same bits read, same coefficients written, same result) for the blocks that are
@@ -264,7 +252,7 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                         # 4:2:0 chroma. A DC-only block is its mean in all four samples (as the 2x2 transform's
                         # lanes compute it).
                         if result == 1:
-                            fill_block(dest, c.stride, 2, idct_2x2_dc_sample(coef[0], c.quant[0]))
+                            fill_2x2(dest, c.stride, idct_2x2_dc_sample(coef[0], c.quant[0]))
                         elif result <= 5:
                             idct_2x2_low(coef, c.quant, dest, c.stride)
                         else:

@@ -46,9 +46,9 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
                                arith_ac_refine, ARITH_DC_BINS, ARITH_AC_BINS, ARITH_MAGNITUDE)
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
-from cyjpeg._idct cimport (idct_scaled, idct_1x1, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_4x4_scalar,
-                           idct_islow_scalar, cy_idct_islow_sse2, cy_idct_4x4_sse2, cy_idct_islow_avx2_pair,
-                           cy_clear_block)
+from cyjpeg._idct cimport (idct_scaled, idct_1x1, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_2x2_scalar,
+                           idct_4x4_scalar, idct_4x4_dc_only, idct_islow_scalar, cy_idct_islow_sse2, cy_idct_4x4_sse2,
+                           cy_idct_2x2_sse2, cy_idct_islow_avx2_pair, cy_clear_block)
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -2068,25 +2068,30 @@ def _idct_pair(coefs_a, quant_a, coefs_b, quant_b):
 
 
 def _idct_block(coefs, quant, bint simd=True, str kernel="8x8"):
-    """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table. kernel "8x8"
-    and "4x4": (8, 8) or (4, 4) uint8 samples through the SSE2 kernel (None where the build has none) or the
-    scalar one; "2x2" and "2x2 low": (2, 2) samples through the general reduced kernel or the one for blocks
-    that end at zigzag position 4; "2x2 dc": the 2x2 kernel's sample for a block with only its DC set."""
+    """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table. kernel "8x8",
+    "4x4" and "2x2": (8, 8), (4, 4) or (2, 2) uint8 samples through the SSE2 kernel (None where the build has
+    none) or the scalar one; "2x2 low": the scalar 2x2 kernel for blocks that end at zigzag position 4; "4x4
+    dc" and "2x2 dc": the shortcuts for a block with only its DC set."""
     cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
     cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
     if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
         raise ValueError("coefs and quant must have 64 entries")
-    if kernel not in ("8x8", "4x4", "2x2", "2x2 low", "2x2 dc"):
+    if kernel not in ("8x8", "4x4", "4x4 dc", "2x2", "2x2 low", "2x2 dc"):
         raise ValueError(f"unknown kernel {kernel!r}")
-    side = {"8x8": 8, "4x4": 4}.get(kernel, 2)
+    side = {"8x8": 8, "4x4": 4, "4x4 dc": 4}.get(kernel, 2)
     out = np.zeros((side, side), np.uint8)
     cdef uint8_t[:, ::1] out_view = out
     if kernel == "2x2":
-        idct_2x2(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+        if not simd:
+            idct_2x2_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+        elif not cy_idct_2x2_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], side):
+            return None
     elif kernel == "2x2 low":
         idct_2x2_low(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
     elif kernel == "2x2 dc":
         out[:] = idct_2x2_dc_sample(coef_view[0], quant_view[0])
+    elif kernel == "4x4 dc":
+        idct_4x4_dc_only(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
     elif kernel == "4x4":
         if not simd:
             idct_4x4_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)

@@ -11,6 +11,7 @@
 # in SSE2 lanes too); the 1x1 as its C code does.
 # Does not own: where blocks come from (entropy decoding, a progressive coefficient buffer) or go.
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, uint64_t
+from libc.string cimport memset
 
 cdef extern from "_idct_simd.h":
     # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
@@ -19,6 +20,8 @@ cdef extern from "_idct_simd.h":
     # The 4x4 reduced transform in SSE2 lanes (libjpeg-turbo's arithmetic, see above idct_4x4): 1 when done,
     # 0 where the build has no SSE2 kernel.
     int cy_idct_4x4_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil
+    # The 2x2 one likewise (see above idct_2x2).
+    int cy_idct_2x2_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil
     # Zero a block's 64 coefficients (SSE2 stores where there are, else memset).
     void cy_clear_block(int16_t* coef) noexcept nogil
     # Two blocks at once, each as cy_idct_islow_sse2 would give it: only where the CPU has AVX2 (the decoder's
@@ -283,6 +286,17 @@ cdef inline void idct_4x4_scalar(const int16_t* coef, const uint16_t* quant, uin
             out[row * stride + col] = idct_clamp(samples[col])
 
 
+cdef inline void idct_4x4_dc_only(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                                  Py_ssize_t stride) noexcept nogil:
+    # Only the DC coefficient is set: pass 1 is the 16-bit shortcut, pass 2 a descale of its even term by
+    # 2**(PASS1_BITS + 3) (the term is a multiple of 2**14, so no lane wraps); 16 equal samples.
+    cdef int32_t dc = wrap16(wrap16(<int32_t>coef[0] * quant[0]) * (1 << PASS1_BITS))
+    cdef uint8_t sample = idct_clamp((dc + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+    cdef int row
+    for row in range(4):
+        memset(out + row * stride, sample, 4)
+
+
 cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
     # On x86-64 in SSE2 lanes (_idct_simd.h), elsewhere in the scalar form: the same bytes for any input.
     if cy_idct_4x4_sse2(coef, quant, out, stride):
@@ -324,6 +338,14 @@ cdef inline void idct_2x2_column(const int16_t* coef, const uint16_t* quant, int
 
 
 cdef inline void idct_2x2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
+    # On x86-64 in SSE2 lanes (_idct_simd.h), elsewhere in the scalar form: the same bytes for any input.
+    if cy_idct_2x2_sse2(coef, quant, out, stride):
+        return
+    idct_2x2_scalar(coef, quant, out, stride)
+
+
+cdef inline void idct_2x2_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
+                                 Py_ssize_t stride) noexcept nogil:
     # Scale 1/4: 2x2 samples; only the DC and the odd coefficients 1, 3, 5, 7 of each row and column
     # contribute to a 2-point output. No test for zero columns or rows: a photo's blocks take one way or the
     # other at random, and libjpeg-turbo's kernel has none either.
@@ -349,6 +371,13 @@ cdef inline void idct_2x2_low(const int16_t* coef, const uint16_t* quant, uint8_
     idct_2point_pass2(b0, b1, 0, 0, 0, out + stride)
 
 
+cdef inline void fill_2x2(uint8_t* out, Py_ssize_t stride, uint8_t sample) noexcept nogil:
+    out[0] = sample
+    out[1] = sample
+    out[stride] = sample
+    out[stride + 1] = sample
+
+
 cdef inline uint8_t idct_2x2_dc_sample(int16_t dc, uint16_t quant) noexcept nogil:
     # The 2x2 transform of a block with only its DC set: four equal samples, (DC * Q) / 8 in the kernel's
     # lanes (pass 1 gives 4 * DC * Q exactly; pass 2 shifts that left by 15 in 32 bits).
@@ -365,8 +394,14 @@ cdef inline void idct_scaled(int block_size, int dc_only, const int16_t* coef, c
         else:
             idct_islow(coef, quant, out, stride)
     elif block_size == 4:
-        idct_4x4(coef, quant, out, stride)
+        if dc_only:
+            idct_4x4_dc_only(coef, quant, out, stride)
+        else:
+            idct_4x4(coef, quant, out, stride)
     elif block_size == 2:
-        idct_2x2(coef, quant, out, stride)
+        if dc_only:
+            fill_2x2(out, stride, idct_2x2_dc_sample(coef[0], quant[0]))
+        else:
+            idct_2x2(coef, quant, out, stride)
     else:
         idct_1x1(coef, quant, out, stride)

@@ -181,6 +181,55 @@ static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, u
     return 1;
 }
 
+/* ---- The 2x2 reduced transform (scale 1/4, and 4:2:0 chroma at 1/8), as jidctred-sse2.asm computes it ----
+ *
+ * The steps of _idct.pxd's idct_2x2: 16-bit dequantization of rows 0, 1, 3, 5, 7; pass 1 (lane = column)
+ * gives each column's two outputs in 32 bits, unpacked; pass 2 shifts column 0's outputs left by 15 in
+ * 32 bits and packs columns 1, 3, 5, 7 to int16 for its products. */
+#define CY_R0720 5906   /* FIX(0.720959822) */
+#define CY_R0850 6967   /* FIX(0.850430095) */
+#define CY_R1272 10426  /* FIX(1.272758580) */
+#define CY_R3624 29692  /* FIX(3.624509785) */
+
+static inline int cy_idct_2x2_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i pass1_rounding = _mm_set1_epi32(1 << 12), pass2_rounding = _mm_set1_epi32(1 << 19);
+    __m128i rows[8];
+    for (int k = 0; k < 8; k += (k ? 2 : 1))         /* rows 0, 1, 3, 5, 7 */
+        rows[k] = _mm_mullo_epi16(_mm_loadu_si128((const __m128i *)(coef + 8 * k)),
+                                  _mm_loadu_si128((const __m128i *)(quant + 8 * k)));
+    /* Pass 1, per column: even = row 0 << 15, odd = r1 F3624 - r3 F1272 + r5 F0850 - r7 F0720. */
+    __m128i p13_lo = _mm_unpacklo_epi16(rows[1], rows[3]), p13_hi = _mm_unpackhi_epi16(rows[1], rows[3]);
+    __m128i p57_lo = _mm_unpacklo_epi16(rows[5], rows[7]), p57_hi = _mm_unpackhi_epi16(rows[5], rows[7]);
+    __m128i odd_lo = _mm_add_epi32(_mm_madd_epi16(p13_lo, CY_PAIR(CY_R3624, -CY_R1272)),
+                                   _mm_madd_epi16(p57_lo, CY_PAIR(CY_R0850, -CY_R0720)));
+    __m128i odd_hi = _mm_add_epi32(_mm_madd_epi16(p13_hi, CY_PAIR(CY_R3624, -CY_R1272)),
+                                   _mm_madd_epi16(p57_hi, CY_PAIR(CY_R0850, -CY_R0720)));
+    __m128i even_lo = _mm_add_epi32(_mm_srai_epi32(_mm_unpacklo_epi16(zero, rows[0]), 1), pass1_rounding);
+    __m128i even_hi = _mm_add_epi32(_mm_srai_epi32(_mm_unpackhi_epi16(zero, rows[0]), 1), pass1_rounding);
+    /* a = output row 0, b = output row 1 of columns 0..3 (lo) and 4..7 (hi). */
+    __m128i a_lo = _mm_srai_epi32(_mm_add_epi32(even_lo, odd_lo), 13);
+    __m128i a_hi = _mm_srai_epi32(_mm_add_epi32(even_hi, odd_hi), 13);
+    __m128i b_lo = _mm_srai_epi32(_mm_sub_epi32(even_lo, odd_lo), 13);
+    __m128i b_hi = _mm_srai_epi32(_mm_sub_epi32(even_hi, odd_hi), 13);
+    /* Pass 2. Odd part: (a1 a3), (b1 b3) and (a5 a7), (b5 b7) as 16-bit pairs. */
+    __m128i a16 = _mm_packs_epi32(a_lo, a_hi), b16 = _mm_packs_epi32(b_lo, b_hi);
+    a16 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(a16, _MM_SHUFFLE(3, 1, 3, 1)), _MM_SHUFFLE(3, 1, 3, 1));
+    b16 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(b16, _MM_SHUFFLE(3, 1, 3, 1)), _MM_SHUFFLE(3, 1, 3, 1));
+    __m128i odd = _mm_add_epi32(_mm_madd_epi16(_mm_unpacklo_epi32(a16, b16), CY_PAIR(CY_R3624, -CY_R1272)),
+                                _mm_madd_epi16(_mm_unpackhi_epi32(a16, b16), CY_PAIR(CY_R0850, -CY_R0720)));
+    /* Even part: column 0's outputs (a0, b0) shifted left in 32 bits. Lanes 0, 1: rows 0 and 1. */
+    __m128i even = _mm_add_epi32(_mm_slli_epi32(_mm_unpacklo_epi32(a_lo, b_lo), 15), pass2_rounding);
+    __m128i left = _mm_srai_epi32(_mm_add_epi32(even, odd), 20), right = _mm_srai_epi32(_mm_sub_epi32(even, odd), 20);
+    /* (row 0 left, row 0 right, row 1 left, row 1 right), +128 and clamped to 0..255. */
+    __m128i samples = _mm_adds_epi16(_mm_packs_epi32(_mm_unpacklo_epi32(left, right), zero), _mm_set1_epi16(128));
+    int32_t both = _mm_cvtsi128_si32(_mm_packus_epi16(samples, samples));
+    uint16_t row0 = (uint16_t)both, row1 = (uint16_t)((uint32_t)both >> 16);
+    memcpy(out, &row0, 2);
+    memcpy(out + stride, &row1, 2);
+    return 1;
+}
+
 /* Zero the 64 coefficients of a block that has been transformed, for the next one: eight 16-byte stores (a
  * 128-byte memset of unknown alignment can become `rep stos`, which costs more than the stores to start). */
 static inline void cy_clear_block(int16_t *coef) {
@@ -200,6 +249,11 @@ static inline void cy_clear_block(int16_t *coef) {
 }
 
 static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
+    (void)coef; (void)quant; (void)out; (void)stride;
+    return 0;
+}
+
+static inline int cy_idct_2x2_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
     (void)coef; (void)quant; (void)out; (void)stride;
     return 0;
 }
