@@ -70,17 +70,28 @@ static inline void cy_idct_pass_sse2(const __m128i *in, __m128i *out, int shift_
     for (int j = 0; j < 8; j++) out[j] = _mm_packs_epi32(results[0][j], results[1][j]);
 }
 
-/* Dequantize coef[64] with quant[64] (natural order), inverse-transform, level-shift, clamp and write 8 rows
- * of 8 samples `stride` bytes apart. Returns 1 (the transform takes every block). */
-static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
-    __m128i rows[8], cols[8];
+/* Dequantize the coefficient rows in 16 bits (pmullw keeps the low half of coef * Q) into rows[0..7], leaving
+ * row `unread` zero (4 for the 4x4 transform, which never reads it; -1 for none). Returns 1 when every row
+ * from 1 on (but `unread`) is zero: libjpeg-turbo's kernels then skip pass 1. */
+static inline int cy_dequantize_rows_sse2(const int16_t *coef, const uint16_t *quant, __m128i *rows, int unread) {
     __m128i ac_rows = _mm_setzero_si128();
     for (int k = 0; k < 8; k++) {
+        if (k == unread) {
+            rows[k] = _mm_setzero_si128();
+            continue;
+        }
         __m128i c = _mm_loadu_si128((const __m128i *)(coef + 8 * k));
         rows[k] = _mm_mullo_epi16(c, _mm_loadu_si128((const __m128i *)(quant + 8 * k)));
         if (k) ac_rows = _mm_or_si128(ac_rows, c);
     }
-    if (_mm_movemask_epi8(_mm_cmpeq_epi16(ac_rows, _mm_setzero_si128())) == 0xFFFF) {
+    return _mm_movemask_epi8(_mm_cmpeq_epi16(ac_rows, _mm_setzero_si128())) == 0xFFFF;
+}
+
+/* Dequantize coef[64] with quant[64] (natural order), inverse-transform, level-shift, clamp and write 8 rows
+ * of 8 samples `stride` bytes apart. Returns 1 (the transform takes every block). */
+static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
+    __m128i rows[8], cols[8];
+    if (cy_dequantize_rows_sse2(coef, quant, rows, -1)) {
         /* Rows 1..7 all zero: pass 1 is (coef * Q) << 2 in 16 bits down every column; after the transpose
          * row j holds that value of column j in every lane. */
         __m128i scaled = _mm_slli_epi16(rows[0], 2);
@@ -147,17 +158,7 @@ static inline void cy_idct4_pass_sse2(const __m128i *in, __m128i *out, int shift
  * Returns 1 (every block). */
 static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, uint8_t *out, ptrdiff_t stride) {
     __m128i rows[8], ws[8], cols[4];
-    __m128i ac_rows = _mm_setzero_si128();
-    for (int k = 0; k < 8; k++) {
-        if (k == 4) {
-            rows[k] = _mm_setzero_si128();
-            continue;
-        }
-        __m128i c = _mm_loadu_si128((const __m128i *)(coef + 8 * k));
-        rows[k] = _mm_mullo_epi16(c, _mm_loadu_si128((const __m128i *)(quant + 8 * k)));
-        if (k) ac_rows = _mm_or_si128(ac_rows, c);
-    }
-    if (_mm_movemask_epi8(_mm_cmpeq_epi16(ac_rows, _mm_setzero_si128())) == 0xFFFF) {
+    if (cy_dequantize_rows_sse2(coef, quant, rows, 4)) {
         __m128i scaled = _mm_slli_epi16(rows[0], 2);
         for (int j = 0; j < 4; j++) ws[j] = scaled;
     } else {
