@@ -171,6 +171,14 @@ def test_corrupt_lossless_inputs():
     bad = data[:predictor_at + 2] + bytes([8]) + data[predictor_at + 3:]
     with pytest.raises(JpegError, match=rf"^invalid JPEG: lossless scan at byte {sos} has point transform 8 for 8-bit samples$"):
         cyjpeg.decode(bad)
+    # Td is a 4-bit field: a table number past 3 is refused before any table is looked up (a fuzzing finding:
+    # it indexed past the decoder's four DC tables).
+    selector_at = sos + 2 + 2 + 1 + 1
+    for selectors in (0xA0, 0xF3):
+        bad = data[:selector_at] + bytes([selectors]) + data[selector_at + 1:]
+        with pytest.raises(JpegError, match=rf"^invalid JPEG: lossless scan at byte {sos} selects Huffman table "
+                                            rf"{selectors >> 4} [(]0..3 allowed[)]$"):
+            cyjpeg.decode(bad)
     with pytest.raises(JpegError, match=r"^JPEG data is truncated: scan data ends at byte 300 \(in MCU \d+ of 851\)$"):
         cyjpeg.decode(data[:300])
     assert cyjpeg.decode(data[:300], strict=False).shape == (23, 37)

@@ -84,6 +84,10 @@ cdef int prepare_lossless_scan(DecoderState* st, Scan* scan) except -1:
                                    f"whole number of MCU rows ({mcus_per_row} MCUs), is not supported")
     for i in range(scan.ncomp):
         comp = &frame.comp[scan.comp_index[i]]
+        # A lossless scan codes with the DC tables only; Td is a 4-bit field, Ta is not read.
+        if comp.dc_table > 3:
+            raise JpegError(f"invalid JPEG: {where} selects Huffman table {comp.dc_table} (0..3 allowed)")
+        comp.ac_table = 0
         if not st.dc_tables[comp.dc_table].defined:
             if comp.dc_table == 0:
                 huff_build(&st.dc_tables[0], STD_DC_LUMA_BITS, STD_DC_LUMA_VALS, True)
