@@ -105,5 +105,8 @@ def main(rounds=11, scales=(8,)):
 
 
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(int(arguments[0]) if arguments else 11, (2, 4, 8) if "--all-scales" in sys.argv else (8,))
+    options = [a for a in sys.argv[1:] if a.startswith("-")]
+    arguments = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if set(options) - {"--all-scales"} or len(arguments) > 1:
+        sys.exit(__doc__)
+    main(int(arguments[0]) if arguments else 11, (2, 4, 8) if options else (8,))

@@ -9,6 +9,7 @@ process we do not implement must raise UnsupportedJpegError. Scaled decodes are 
 import csv
 import io
 import math
+import platform
 import warnings
 
 import numpy as np
@@ -138,13 +139,14 @@ def damage_reports(name, data, concealed):
 
 @pytest.mark.parametrize("scale", [2, 4, 8])
 def test_scaled_decode_matches_pillow_draft(scale):
+    # On x86-64 Pillow's libjpeg-turbo runs the SIMD reduced transforms whose arithmetic cyjpeg's mirror, so
+    # every file must be bit-exact there, the damaged ones included (their concealed garbage reaches the
+    # lanes' limits). Elsewhere (NEON kernels) the bar is the issue's 35 dB, on the intact files at 1/2 and 1/4.
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
     failures, compared, exact = [], 0, 0
     for row in corpus_rows():
         name = row["file"]
-        if name in UNSUPPORTED:
-            # The damaged files are compared too: their concealed garbage reaches the transforms' lane limits,
-            # which cyjpeg's reduced transforms reproduce (libjpeg-turbo's SIMD ones at 1/2 and 1/4, its C
-            # 1x1 one's range-limit wrap at 1/8).
+        if name in UNSUPPORTED or (name in DAMAGED and scale != 8 and not x86):
             continue
         data = (CORPUS / name).read_bytes()
         image = pillow_open(data)
@@ -165,6 +167,8 @@ def test_scaled_decode_matches_pillow_draft(scale):
             warnings.simplefilter("ignore", cyjpeg.JpegWarning)    # the damaged files' (checked elsewhere)
             ours = cyjpeg.decode(data, scale=scale)
         reason = compare(ours, expected, row["features"], floor=35.0)
+        if reason is None and x86 and not np.array_equal(ours, expected):
+            reason = f"{int((ours != expected).sum())} samples differ"
         if reason:
             failures.append(f"{name} [{row['features']}] scale {scale}: {reason}")
         exact += reason is None and np.array_equal(ours, expected)

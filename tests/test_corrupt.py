@@ -2,6 +2,7 @@
 never a crash, a hang or a huge allocation; valid files with features this version lacks give
 UnsupportedJpegError naming the feature."""
 import io
+import platform
 import time
 from pathlib import Path
 
@@ -173,11 +174,19 @@ def test_scale_8_wraps_out_of_range_means_as_libjpeg():
     np.testing.assert_array_equal(cyjpeg.decode(data, scale=8), pillow_draft_8(data))
 
 
-def hostile_tables(seed, subsampling):
-    """A valid quality-100 file of noise whose 8-bit quantization tables are replaced by random entries of
-    100..255: the dequantized products land far outside int16."""
+def hostile_tables(seed, subsampling, content="noise"):
+    """A valid quality-100 file whose 8-bit quantization tables are replaced by random entries of 100..255: the
+    dequantized products land far outside int16. content: "noise"; "columns", blocks whose rows are all alike
+    (only coefficient row 0 is coded: the 4x4 transform's pass-1 shortcut); or "flat", one value per 16x16
+    tile (DC-only blocks, luma and chroma)."""
     rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(32, 48, 3), dtype=np.uint8)
+    if content == "noise":
+        pixels = rng.integers(0, 256, size=(32, 48, 3), dtype=np.uint8)
+    elif content == "columns":
+        pixels = np.repeat(rng.integers(0, 256, size=(4, 1, 48, 3), dtype=np.uint8), 8, axis=1).reshape(32, 48, 3)
+    else:
+        tiles = rng.integers(0, 256, size=(2, 3, 3), dtype=np.uint8)
+        pixels = np.repeat(np.repeat(tiles, 16, axis=0), 16, axis=1)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=100, subsampling=subsampling)
     data = bytearray(buffer.getvalue())
@@ -205,15 +214,19 @@ def test_dequantization_overflow_matches_pillow():
     np.testing.assert_array_equal(ours, np.asarray(Image.open(io.BytesIO(data))))
 
 
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="Pillow runs libjpeg-turbo's x86 SIMD reduced transforms on x86-64 only (NEON's differ)")
 @pytest.mark.parametrize("scale", [2, 4, 8])
 @pytest.mark.parametrize("subsampling", [0, 2])
-def test_reduced_transform_overflow_matches_pillow_draft(scale, subsampling):
+@pytest.mark.parametrize("content", ["noise", "columns", "flat"])
+def test_reduced_transform_overflow_matches_pillow_draft(scale, subsampling, content):
     # The same hostile tables through the reduced transforms: 4x4 (scale 2, and 4:2:0 chroma at 4), 2x2
-    # (scale 4, and 4:2:0 chroma at 8, DC-only blocks included) and 1x1. Pillow's draft() runs libjpeg-turbo's
-    # SIMD 4x4 and 2x2 kernels, whose 32-bit sums wrap and whose passes saturate to int16; cyjpeg's
-    # transforms compute in the same lanes. (A 64-bit transform differs here in thousands of samples.)
+    # (scale 4, and 4:2:0 chroma at 8) and 1x1, on blocks of every kind (full, row 0 only, DC only). Pillow's
+    # draft() runs libjpeg-turbo's SIMD 4x4 and 2x2 kernels, whose 32-bit sums wrap and whose passes saturate
+    # to int16; cyjpeg's transforms compute in the same lanes. (A 64-bit transform differs here in thousands
+    # of samples.)
     for seed in range(3):
-        data = hostile_tables(seed, subsampling)
+        data = hostile_tables(seed, subsampling, content)
         image = Image.open(io.BytesIO(data))
         image.draft("RGB", (image.width // scale, image.height // scale))
         np.testing.assert_array_equal(cyjpeg.decode(data, scale=scale), np.asarray(image), err_msg=f"seed {seed}")

@@ -47,8 +47,8 @@ from cyjpeg._arithdec cimport (ArithConditioning, ArithStats, ArithDecoder, arit
 from cyjpeg._lossless cimport lossless_diff, lossless_predict, LOSSLESS_BAD_CATEGORY
 from cyjpeg._dcskip cimport DcScan, dc_scan_mcu, skip_table_build, SKIP_SIZE, dc_skip_block
 from cyjpeg._idct cimport (idct_scaled, idct_1x1, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_2x2_scalar,
-                           idct_4x4_scalar, idct_4x4_dc_only, idct_islow_scalar, cy_idct_islow_sse2, cy_idct_4x4_sse2,
-                           cy_idct_2x2_sse2, cy_idct_islow_avx2_pair, cy_clear_block)
+                           fill_2x2, idct_4x4_scalar, idct_4x4_dc_only, idct_islow_scalar, cy_idct_islow_sse2,
+                           cy_idct_4x4_sse2, cy_idct_2x2_sse2, cy_idct_islow_avx2_pair, cy_clear_block)
 from cyjpeg._smooth cimport smooth_block
 from cyjpeg._upsample cimport (upsample_h2v1_fancy, upsample_h2v2_fancy, upsample_h1v2_fancy,
                                upsample_replicate, ycc_to_rgb_row, ycc_to_rgb_row_dispatch, interleave_row, ycck_to_inverted_cmyk_row,
@@ -2071,7 +2071,8 @@ def _idct_block(coefs, quant, bint simd=True, str kernel="8x8"):
     """Tests: inverse DCT of 64 int16 natural-order coefficients with a 64-entry uint16 table. kernel "8x8",
     "4x4" and "2x2": (8, 8), (4, 4) or (2, 2) uint8 samples through the SSE2 kernel (None where the build has
     none) or the scalar one; "2x2 low": the scalar 2x2 kernel for blocks that end at zigzag position 4; "4x4
-    dc" and "2x2 dc": the shortcuts for a block with only its DC set."""
+    dc" and "2x2 dc": the shortcuts for a block with only its DC set. The block is written inside a larger
+    canvas, and a write outside it raises AssertionError."""
     cdef const int16_t[::1] coef_view = np.ascontiguousarray(coefs, dtype=np.int16).reshape(-1)
     cdef const uint16_t[::1] quant_view = np.ascontiguousarray(quant, dtype=np.uint16).reshape(-1)
     if coef_view.shape[0] != 64 or quant_view.shape[0] != 64:
@@ -2079,29 +2080,35 @@ def _idct_block(coefs, quant, bint simd=True, str kernel="8x8"):
     if kernel not in ("8x8", "4x4", "4x4 dc", "2x2", "2x2 low", "2x2 dc"):
         raise ValueError(f"unknown kernel {kernel!r}")
     side = {"8x8": 8, "4x4": 4, "4x4 dc": 4}.get(kernel, 2)
-    out = np.zeros((side, side), np.uint8)
-    cdef uint8_t[:, ::1] out_view = out
+    canvas = np.full((side + 2, side + 32), 0xA5, np.uint8)    # a margin of 16 bytes and a row on each side
+    cdef uint8_t[:, ::1] canvas_view = canvas
+    cdef uint8_t* out = &canvas_view[1, 16]
+    cdef Py_ssize_t stride = canvas.shape[1]
     if kernel == "2x2":
         if not simd:
-            idct_2x2_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
-        elif not cy_idct_2x2_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], side):
+            idct_2x2_scalar(&coef_view[0], &quant_view[0], out, stride)
+        elif not cy_idct_2x2_sse2(&coef_view[0], &quant_view[0], out, stride):
             return None
     elif kernel == "2x2 low":
-        idct_2x2_low(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+        idct_2x2_low(&coef_view[0], &quant_view[0], out, stride)
     elif kernel == "2x2 dc":
-        out[:] = idct_2x2_dc_sample(coef_view[0], quant_view[0])
+        fill_2x2(out, stride, idct_2x2_dc_sample(coef_view[0], quant_view[0]))
     elif kernel == "4x4 dc":
-        idct_4x4_dc_only(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
+        idct_4x4_dc_only(&coef_view[0], &quant_view[0], out, stride)
     elif kernel == "4x4":
         if not simd:
-            idct_4x4_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
-        elif not cy_idct_4x4_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], side):
+            idct_4x4_scalar(&coef_view[0], &quant_view[0], out, stride)
+        elif not cy_idct_4x4_sse2(&coef_view[0], &quant_view[0], out, stride):
             return None
     elif not simd:
-        idct_islow_scalar(&coef_view[0], &quant_view[0], &out_view[0, 0], side)
-    elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], &out_view[0, 0], side):
+        idct_islow_scalar(&coef_view[0], &quant_view[0], out, stride)
+    elif not cy_idct_islow_sse2(&coef_view[0], &quant_view[0], out, stride):
         return None
-    return out
+    block = canvas[1:side + 1, 16:side + 16].copy()
+    canvas[1:side + 1, 16:side + 16] = 0xA5
+    if (canvas != 0xA5).any():
+        raise AssertionError(f"the {kernel} kernel wrote outside its block")
+    return block
 
 
 # ----------------------------------------------------------------------------------------------------------

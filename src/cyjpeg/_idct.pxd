@@ -6,9 +6,9 @@
 # and a DC-only shortcut that gives the same values.
 # Also the reduced transforms for scaled decoding (4x4, 2x2, 1x1 outputs from the 8x8 coefficients), so that
 # decode(scale=2/4/8) gives the bytes of Pillow's draft(): jidctred.c's 4-point (2-point) IDCT, built from the
-# even/odd split of the 8-point one and reading only the coefficients that reach the reduced outputs (row and
-# column 4, and 2, 4, 6 for 2x2, are never read), computed as libjpeg-turbo's SIMD kernels compute it (the 4x4
-# in SSE2 lanes too); the 1x1 as its C code does.
+# even/odd split of the 8-point one and using only the coefficients that reach the reduced outputs (row and
+# column 4, and 2, 4, 6 for 2x2, do not), computed as libjpeg-turbo's SIMD kernels compute it (in SSE2 lanes
+# too where the build has them); the 1x1 as its C code does.
 # Does not own: where blocks come from (entropy decoding, a progressive coefficient buffer) or go.
 from libc.stdint cimport uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, uint64_t
 from libc.string cimport memset
@@ -17,10 +17,10 @@ cdef extern from "_idct_simd.h":
     # 1 when done (every block); 0 where the build has no SSE2 kernel (not x86-64).
     int cy_idct_islow_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                            Py_ssize_t stride) noexcept nogil
-    # The 4x4 reduced transform in SSE2 lanes (libjpeg-turbo's arithmetic, see above idct_4x4): 1 when done,
-    # 0 where the build has no SSE2 kernel.
+    # The 4x4 reduced transform in SSE2 lanes (libjpeg-turbo's arithmetic, see idct_4x4_scalar below): 1 when
+    # done, 0 where the build has no SSE2 kernel.
     int cy_idct_4x4_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil
-    # The 2x2 one likewise (see above idct_2x2).
+    # The 2x2 one likewise (see idct_2x2_scalar below).
     int cy_idct_2x2_sse2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil
     # Zero a block's 64 coefficients (SSE2 stores where there are, else memset).
     void cy_clear_block(int16_t* coef) noexcept nogil
@@ -257,7 +257,7 @@ cdef inline void idct_4point(int32_t in0, int32_t in1, int32_t in2, int32_t in3,
 cdef inline void idct_4x4_scalar(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                                  Py_ssize_t stride) noexcept nogil:
     # Scale 1/2: 4x4 samples from the low-frequency 4x8 / 8x4 coefficients (row and column 4 do not
-    # contribute to the even 4-point outputs and are never read). The portable form of cy_idct_4x4_sse2.
+    # contribute to the even 4-point outputs and go unused). The portable form of cy_idct_4x4_sse2.
     cdef int32_t deq[64]
     cdef int32_t workspace[32]      # pass 1: 4 rows of 8 columns (column 4 unused)
     cdef int32_t samples[4]
@@ -298,7 +298,7 @@ cdef inline void idct_4x4_dc_only(const int16_t* coef, const uint16_t* quant, ui
 
 
 cdef inline void idct_4x4(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # On x86-64 in SSE2 lanes (_idct_simd.h), elsewhere in the scalar form: the same bytes for any input.
+    # In SSE2 lanes where the build has them (_idct_simd.h), else in the scalar form: the same bytes for any input.
     if cy_idct_4x4_sse2(coef, quant, out, stride):
         return
     idct_4x4_scalar(coef, quant, out, stride)
@@ -338,7 +338,7 @@ cdef inline void idct_2x2_column(const int16_t* coef, const uint16_t* quant, int
 
 
 cdef inline void idct_2x2(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # On x86-64 in SSE2 lanes (_idct_simd.h), elsewhere in the scalar form: the same bytes for any input.
+    # In SSE2 lanes where the build has them (_idct_simd.h), else in the scalar form: the same bytes for any input.
     if cy_idct_2x2_sse2(coef, quant, out, stride):
         return
     idct_2x2_scalar(coef, quant, out, stride)
@@ -380,7 +380,7 @@ cdef inline void fill_2x2(uint8_t* out, Py_ssize_t stride, uint8_t sample) noexc
 
 cdef inline uint8_t idct_2x2_dc_sample(int16_t dc, uint16_t quant) noexcept nogil:
     # The 2x2 transform of a block with only its DC set: four equal samples, (DC * Q) / 8 in the kernel's
-    # lanes (pass 1 gives 4 * DC * Q exactly; pass 2 shifts that left by 15 in 32 bits).
+    # lanes (pass 1 gives 4 * wrap16(DC * Q) exactly; pass 2 shifts that left by 15 in 32 bits).
     cdef int64_t pass1 = <int64_t>wrap16(<int32_t>dc * quant) * 4
     return idct_clamp(lane_descale(wrap32(pass1 * (1 << (CONST_BITS + 2))), CONST_BITS + PASS1_BITS + 3 + 2))
 

@@ -126,14 +126,15 @@ static inline int cy_idct_islow_sse2(const int16_t *coef, const uint16_t *quant,
 #define CY_R1451 11893  /* FIX(1.451774981) */
 #define CY_R2172 17799  /* FIX(2.172734803) */
 
-/* One 4-point pass over eight lanes: in[k] = input k (int16; in[4] is not read), out[j] = output j of the
- * even 4-point IDCT, (sum + 2**(shift-1)) >> shift saturated to int16. */
-static inline void cy_idct4_pass_sse2(const __m128i *in, __m128i *out, int shift_bits) {
+/* One pass of the 4-point IDCT (outputs 0..3 of jidctred.c's 4x4 transform along one direction) over the
+ * first 4 * `halves` of eight lanes: in[k] = input k (int16; in[4] is not read), out[j] = output j,
+ * (sum + 2**(shift-1)) >> shift saturated to int16 (lanes 4..7 undefined when halves is 1). */
+static inline void cy_idct4_pass_sse2(const __m128i *in, __m128i *out, int shift_bits, int halves) {
     const __m128i shift = _mm_cvtsi32_si128(shift_bits);
     const __m128i rounding = _mm_set1_epi32(1 << (shift_bits - 1));
     const __m128i zero = _mm_setzero_si128();
     __m128i results[2][4];
-    for (int half = 0; half < 2; half++) {
+    for (int half = 0; half < halves; half++) {
         __m128i p13 = half ? _mm_unpackhi_epi16(in[1], in[3]) : _mm_unpacklo_epi16(in[1], in[3]);
         __m128i p57 = half ? _mm_unpackhi_epi16(in[5], in[7]) : _mm_unpacklo_epi16(in[5], in[7]);
         __m128i p26 = half ? _mm_unpackhi_epi16(in[2], in[6]) : _mm_unpacklo_epi16(in[2], in[6]);
@@ -151,7 +152,7 @@ static inline void cy_idct4_pass_sse2(const __m128i *in, __m128i *out, int shift
         results[half][1] = _mm_sra_epi32(_mm_add_epi32(tmp12, odd0), shift);
         results[half][2] = _mm_sra_epi32(_mm_sub_epi32(tmp12, odd0), shift);
     }
-    for (int j = 0; j < 4; j++) out[j] = _mm_packs_epi32(results[0][j], results[1][j]);
+    for (int j = 0; j < 4; j++) out[j] = _mm_packs_epi32(results[0][j], results[halves - 1][j]);
 }
 
 /* Dequantize, transform, level-shift and clamp one block to 4 rows of 4 samples `stride` bytes apart.
@@ -162,12 +163,12 @@ static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, u
         __m128i scaled = _mm_slli_epi16(rows[0], 2);
         for (int j = 0; j < 4; j++) ws[j] = scaled;
     } else {
-        cy_idct4_pass_sse2(rows, ws, 12);               /* CONST_BITS - PASS1_BITS + 1 */
+        cy_idct4_pass_sse2(rows, ws, 12, 2);            /* CONST_BITS - PASS1_BITS + 1; all 8 columns */
     }
     for (int j = 4; j < 8; j++) ws[j] = _mm_setzero_si128();
     /* ws[r] = workspace row r (lane = column): transpose so that ws[c] = column c (lane = row). */
     cy_transpose_regs(ws);
-    cy_idct4_pass_sse2(ws, cols, 19);                   /* CONST_BITS + PASS1_BITS + 3 + 1 */
+    cy_idct4_pass_sse2(ws, cols, 19, 1);                /* CONST_BITS + PASS1_BITS + 3 + 1; 4 rows */
     /* cols[c] lane r = sample (r, c): gather rows of four, then +128 and clamp to 0..255. */
     const __m128i centre = _mm_set1_epi16(128);
     __m128i c01 = _mm_unpacklo_epi16(cols[0], cols[1]), c23 = _mm_unpacklo_epi16(cols[2], cols[3]);
@@ -184,7 +185,7 @@ static inline int cy_idct_4x4_sse2(const int16_t *coef, const uint16_t *quant, u
 
 /* ---- The 2x2 reduced transform (scale 1/4, and 4:2:0 chroma at 1/8), as jidctred-sse2.asm computes it ----
  *
- * The steps of _idct.pxd's idct_2x2: 16-bit dequantization of rows 0, 1, 3, 5, 7; pass 1 (lane = column)
+ * The steps of _idct.pxd's idct_2x2_scalar: 16-bit dequantization of rows 0, 1, 3, 5, 7; pass 1 (lane = column)
  * gives each column's two outputs in 32 bits, unpacked; pass 2 shifts column 0's outputs left by 15 in
  * 32 bits and packs columns 1, 3, 5, 7 to int16 for its products. */
 #define CY_R0720 5906   /* FIX(0.720959822) */
