@@ -29,7 +29,7 @@ from libc.string cimport memset
 from cyjpeg._bitreader cimport BitReader, br_fast_refill, br_refill, br_skip
 from cyjpeg._huffdec cimport (HuffTable, huff_decode, huff_decode_dc_fast, huff_receive_extend, LOOKAHEAD_BITS,
                               HUFF_OK)
-from cyjpeg._idct cimport idct_scaled, idct_2x2, idct_2x2_low, idct_2x2_dc_sample, idct_1x1_sample, fill_2x2
+from cyjpeg._idct cimport idct_scaled, idct_2x2_low, idct_1x1_sample
 from cyjpeg._tables cimport ZIGZAG_TO_NATURAL
 
 cdef enum:
@@ -248,15 +248,9 @@ cdef inline int dc_scan_mcu(BitReader* br, DcScan* scan, int mx) noexcept nogil:
                     if result < 0:
                         memset(coef, 0, 64 * sizeof(int16_t))
                         return result
-                    if bs == 2:
-                        # 4:2:0 chroma. A DC-only block is its mean in all four samples (as the 2x2 transform's
-                        # lanes compute it).
-                        if result == 1:
-                            fill_2x2(dest, c.stride, idct_2x2_dc_sample(coef[0], c.quant[0]))
-                        elif result <= 5:
-                            idct_2x2_low(coef, c.quant, dest, c.stride)
-                        else:
-                            idct_2x2(coef, c.quant, dest, c.stride)
+                    if bs == 2 and result <= 5 and result > 1:
+                        # 4:2:0 chroma ending by zigzag position 4: the 2x2 kernel for those four coefficients.
+                        idct_2x2_low(coef, c.quant, dest, c.stride)
                     else:
                         idct_scaled(bs, result == 1, coef, c.quant, dest, c.stride)
                     if result > 1:

@@ -81,11 +81,22 @@ cdef inline int32_t saturate16(int32_t value) noexcept nogil:
     return value
 
 
+cdef inline int32_t dequantize16(const int16_t* coef, const uint16_t* quant, int k) noexcept nogil:
+    # coef[k] * Q as a 16-bit SIMD multiply (pmullw) keeps it: the low 16 bits, signed.
+    return wrap16(<int32_t>coef[k] * quant[k])
+
+
+cdef inline uint8_t dc_only_sample(const int16_t* coef, const uint16_t* quant) noexcept nogil:
+    # The one sample of a block with only its DC set, in the 8x8 and 4x4 transforms alike: pass 1 is the 16-bit
+    # shortcut (wrap16(wrap16(coef * Q) * 4)), pass 2 a descale of its even term by 2**5 (that term is a
+    # multiple of 2**13 or 2**14, so no 32-bit lane wraps).
+    cdef int32_t dc = wrap16(dequantize16(coef, quant, 0) * (1 << PASS1_BITS))
+    return idct_clamp((dc + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+
+
 cdef inline void idct_dc_only(const int16_t* coef, const uint16_t* quant, uint8_t* out, Py_ssize_t stride) noexcept nogil:
-    # Only the DC coefficient is set: every sample is the same. Pass 1 is the 16-bit shortcut above
-    # (wrap16(wrap16(coef * Q) * 4)), pass 2 descales by 2**5.
-    cdef int32_t dc = wrap16(wrap16(<int32_t>coef[0] * quant[0]) * (1 << PASS1_BITS))
-    cdef uint8_t sample = idct_clamp((dc + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+    # Only the DC coefficient is set: every sample is the same.
+    cdef uint8_t sample = dc_only_sample(coef, quant)
     cdef int row, col
     for row in range(8):
         for col in range(8):
@@ -155,7 +166,7 @@ cdef inline void idct_islow_scalar(const int16_t* coef, const uint16_t* quant, u
     cdef uint8_t sample
     cdef uint8_t* outp
     for k in range(64):
-        dequantized[k] = wrap16(<int32_t>coef[k] * quant[k])
+        dequantized[k] = dequantize16(coef, quant, k)
     for k in range(8, 64):
         ac_rows |= coef[k]
     # Pass 1: columns. Results are scaled up by sqrt(8) and by 2**PASS1_BITS.
@@ -266,7 +277,7 @@ cdef inline void idct_4x4_scalar(const int16_t* coef, const uint16_t* quant, uin
     cdef int col, row, k
     cdef const int32_t* ws
     for k in range(64):
-        deq[k] = wrap16(<int32_t>coef[k] * quant[k])
+        deq[k] = dequantize16(coef, quant, k)
     for k in range(8, 32):
         ac_rows |= coef[k]
     for k in range(40, 64):
@@ -288,10 +299,8 @@ cdef inline void idct_4x4_scalar(const int16_t* coef, const uint16_t* quant, uin
 
 cdef inline void idct_4x4_dc_only(const int16_t* coef, const uint16_t* quant, uint8_t* out,
                                   Py_ssize_t stride) noexcept nogil:
-    # Only the DC coefficient is set: pass 1 is the 16-bit shortcut, pass 2 a descale of its even term by
-    # 2**(PASS1_BITS + 3) (the term is a multiple of 2**14, so no lane wraps); 16 equal samples.
-    cdef int32_t dc = wrap16(wrap16(<int32_t>coef[0] * quant[0]) * (1 << PASS1_BITS))
-    cdef uint8_t sample = idct_clamp((dc + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3))
+    # Only the DC coefficient is set: 16 equal samples.
+    cdef uint8_t sample = dc_only_sample(coef, quant)
     cdef int row
     for row in range(4):
         memset(out + row * stride, sample, 4)
@@ -324,10 +333,6 @@ cdef inline void idct_2point_pass2(int32_t w0, int32_t w1, int32_t w3, int32_t w
                         + <int64_t>saturate16(w5) * FIX_0_850430095 - <int64_t>saturate16(w7) * FIX_0_720959822)
     out[0] = idct_clamp(lane_descale(even + odd, CONST_BITS + PASS1_BITS + 3 + 2))
     out[1] = idct_clamp(lane_descale(even - odd, CONST_BITS + PASS1_BITS + 3 + 2))
-
-
-cdef inline int32_t dequantize16(const int16_t* coef, const uint16_t* quant, int k) noexcept nogil:
-    return wrap16(<int32_t>coef[k] * quant[k])
 
 
 cdef inline void idct_2x2_column(const int16_t* coef, const uint16_t* quant, int col, int32_t* row0,
