@@ -41,6 +41,20 @@ def pillow_decode(data) -> np.ndarray:
         return np.asarray(image)
 
 
+def pillow_draft(data, scale, mode=None) -> np.ndarray:
+    """Pillow's decode through draft() at 1/scale, the oracle for decode(scale=): mode is draft()'s (e.g. "L"),
+    None for the file's own. Checks that draft() gave the ceil(W/scale) x ceil(H/scale) size cyjpeg gives."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        image.draft(mode or image.mode, (max(1, width // scale), max(1, height // scale)))
+        assert image.size == (-(-width // scale), -(-height // scale))
+        if mode is not None:
+            assert image.mode == mode
+        return np.asarray(image)
+
+
 def synthetic_image(height, width, channels=3, seed=0):
     """A smooth gradient with texture and noise: photo-like statistics at any size, deterministic."""
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import cyjpeg
+from conftest import pillow_draft
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BASELINE_CATEGORIES = ("baseline", "grayscale", "restart", "subsampling-variant", "icc", "exif-orientation", "large")
@@ -84,12 +85,6 @@ def test_optimized_huffman_tables_and_bytes_like_inputs():
     expected = pillow_decode(data, "RGB")
     for buffer in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
         np.testing.assert_array_equal(cyjpeg.decode(buffer), expected)
-
-
-def pillow_draft(data, scale):
-    image = Image.open(io.BytesIO(data))
-    image.draft(image.mode, (image.width // scale, image.height // scale))
-    return np.asarray(image)
 
 
 def test_every_file_gets_its_own_huffman_tables_through_the_table_cache():

@@ -14,20 +14,11 @@ from PIL import Image, ImageFile
 
 import cyjpeg
 from cyjpeg import JpegError, _api, _decoder
+from conftest import pillow_draft
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 KODAK = CORPUS / "photos" / "kodak"
 PHOTOS = sorted(KODAK.glob("kodim0[1-3].png"))
-
-
-def pillow_draft(data, mode, scale):
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        image.draft(mode or image.mode, (max(1, width // scale), max(1, height // scale)))
-        assert image.size == (-(-width // scale), -(-height // scale))
-        if mode is not None:
-            assert image.mode == mode
-        return np.asarray(image)
 
 
 def luma_applies(data):
@@ -42,12 +33,12 @@ def check_against_pillow(data, name):
     """scale=8 (every scan a component needs, and none it does not) and the Y-plane decode at scales 1, 2 and 8
     equal Pillow's draft() / draft("L"). Returns how many scans were passed over."""
     before = _decoder._progressive_scans_passed_over()
-    np.testing.assert_array_equal(cyjpeg.decode(data, scale=8), pillow_draft(data, None, 8), err_msg=name)
+    np.testing.assert_array_equal(cyjpeg.decode(data, scale=8), pillow_draft(data, 8, None), err_msg=name)
     if luma_applies(data):
         for scale in (1, 2, 8):
             ours, concealed = _api.decode_reporting_damage(data, scale=scale, luma=True)
             assert concealed == [], name
-            np.testing.assert_array_equal(ours, pillow_draft(data, "L", scale), err_msg=f"{name} luma 1/{scale}")
+            np.testing.assert_array_equal(ours, pillow_draft(data, scale, "L"), err_msg=f"{name} luma 1/{scale}")
     return _decoder._progressive_scans_passed_over() - before
 
 
@@ -107,7 +98,7 @@ def test_every_intact_progressive_corpus_file_matches_pillow_draft():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")            # a Pillow warning means damage libjpeg concealed
-                pillow_draft(data, None, 8)
+                pillow_draft(data, 8, None)
         except Exception:
             continue                                      # e.g. no EOI: Pillow calls it truncated
         passed_over += check_against_pillow(data, str(path.relative_to(CORPUS)))
@@ -154,14 +145,14 @@ def pillow_truncated(data, mode, scale):
     """Pillow's draft decode of data that runs out: ("raises",) by default, and the grey-filled pixels with
     ImageFile.LOAD_TRUNCATED_IMAGES."""
     try:
-        pillow_draft(data, mode, scale)
+        pillow_draft(data, scale, mode)
     except OSError:
         refused = True
     else:
         refused = False
     ImageFile.LOAD_TRUNCATED_IMAGES = True
     try:
-        return refused, pillow_draft(data, mode, scale)
+        return refused, pillow_draft(data, scale, mode)
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = False
 

@@ -113,6 +113,24 @@ def test_sse2_quantize_equals_portable_quantize():
         assert np.array_equal(fast, plain) and fast_mask == plain_mask
 
 
+def random_test_block(rng, trial):
+    """A block of coefficients and its table for the inverse-DCT tests, one kind per trial in turn: photo-like,
+    hostile, extreme and 16-bit-table blocks."""
+    quant = rng.integers(1, 256, 64).astype(np.uint16)
+    if trial % 4 == 0:        # photo-like: dequantized values within the 8-bit DCT range
+        coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
+        coefs[rng.random(64) < 0.6] = 0
+    elif trial % 4 == 1:      # hostile: anything int16 holds
+        coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
+    elif trial % 4 == 2:      # extremes that overflow only some paths (sums past 2**31)
+        coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
+        quant = rng.integers(1, 4, 64).astype(np.uint16)
+    else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
+        coefs = rng.integers(-4, 5, 64).astype(np.int16)
+        quant = rng.integers(1, 65536, 64).astype(np.uint16)
+    return coefs, quant
+
+
 def test_sse2_idct_equals_scalar_idct_for_every_block():
     # Both compute in libjpeg-turbo's SIMD arithmetic (16-bit lanes where it has them), so even hostile blocks,
     # whose products and sums overflow int16, give the same bytes.
@@ -121,19 +139,8 @@ def test_sse2_idct_equals_scalar_idct_for_every_block():
         pytest.skip("this build has no SSE2 kernels (not x86-64, or built with CYJPEG_NO_SIMD)")
     rng = np.random.default_rng(7)
     for trial in range(4000):
-        quant = rng.integers(1, 256, 64).astype(np.uint16)
-        if trial % 4 == 0:        # photo-like: dequantized values within the 8-bit DCT range
-            coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
-            coefs[rng.random(64) < 0.6] = 0
-        elif trial % 4 == 1:      # hostile: anything int16 holds
-            coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
-        elif trial % 4 == 2:      # extremes that overflow only some paths
-            coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
-            quant = rng.integers(1, 4, 64).astype(np.uint16)
-        else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
-            coefs = rng.integers(-4, 5, 64).astype(np.int16)
-            quant = rng.integers(1, 65536, 64).astype(np.uint16)
-        if trial % 8 >= 6:        # rows 1..7 zero: the pass-1 shortcut, with its wrapping shift
+        coefs, quant = random_test_block(rng, trial)
+        if (trial // 4) % 4 == 3:     # rows 1..7 zero: the pass-1 shortcut, with its wrapping shift
             coefs[8:] = 0
         fast = _decoder._idct_block(coefs, quant, simd=True)
         plain = _decoder._idct_block(coefs, quant, simd=False)
@@ -170,24 +177,6 @@ def test_avx2_idct_pair_equals_scalar_idct_for_every_block():
         assert np.array_equal(pair_b, _decoder._idct_block(cb, qb, simd=False)), trial
 
 
-def reduced_test_block(rng, trial):
-    """A block of coefficients and its table for the reduced-transform tests: photo-like, hostile, extreme
-    and 16-bit-table blocks in turn."""
-    quant = rng.integers(1, 256, 64).astype(np.uint16)
-    if trial % 4 == 0:        # photo-like
-        coefs = (rng.integers(-1024, 1024, 64) // quant).astype(np.int16)
-        coefs[rng.random(64) < 0.6] = 0
-    elif trial % 4 == 1:      # hostile: anything int16 holds
-        coefs = rng.integers(-32768, 32768, 64).astype(np.int16)
-    elif trial % 4 == 2:      # extremes: the sums that pass 2**31
-        coefs = rng.choice(np.array([-32768, -1024, 0, 1023, 32767], np.int16), 64)
-        quant = rng.integers(1, 4, 64).astype(np.uint16)
-    else:                     # 16-bit tables (DQT precision 1) with entries above 2**15
-        coefs = rng.integers(-4, 5, 64).astype(np.int16)
-        quant = rng.integers(1, 65536, 64).astype(np.uint16)
-    return coefs, quant
-
-
 @pytest.mark.parametrize("kernel", ["4x4", "2x2"])
 def test_sse2_reduced_idct_equals_scalar_one_for_every_block(kernel):
     # Scale 1/2 transforms each block to 4x4 samples, 1/4 to 2x2, in SSE2 lanes where there are and in the
@@ -199,8 +188,8 @@ def test_sse2_reduced_idct_equals_scalar_one_for_every_block(kernel):
     if _decoder._idct_block(np.zeros(64), np.ones(64), kernel=kernel) is None:
         pytest.skip("this build has no SSE2 kernels (not x86-64, or built with CYJPEG_NO_SIMD)")
     for trial in range(6000):
-        coefs, quant = reduced_test_block(rng, trial)
-        if trial % 8 >= 6:        # only rows 0 and 4: the 4x4 pass-1 shortcut, with its wrapping shift
+        coefs, quant = random_test_block(rng, trial)
+        if (trial // 4) % 4 == 3:     # only rows 0 and 4: the 4x4 pass-1 shortcut, with its wrapping shift
             coefs[8:32] = 0
             coefs[40:] = 0
         fast = _decoder._idct_block(coefs, quant, simd=True, kernel=kernel)
@@ -214,7 +203,7 @@ def test_reduced_dc_only_shortcut_equals_the_transform(kernel):
     from cyjpeg import _decoder
     rng = np.random.default_rng(19)
     for trial in range(3000):
-        coefs, quant = reduced_test_block(rng, trial)
+        coefs, quant = random_test_block(rng, trial)
         coefs[1:] = 0
         expected = _decoder._idct_block(coefs, quant, simd=False, kernel=kernel)
         assert np.array_equal(_decoder._idct_block(coefs, quant, kernel=f"{kernel} dc"), expected), trial
@@ -222,7 +211,8 @@ def test_reduced_dc_only_shortcut_equals_the_transform(kernel):
 
 def test_low_frequency_2x2_idct_equals_the_general_one():
     # At 1/8 scale a 4:2:0 chroma block is transformed to 2x2 samples; one that ends at zigzag position 4 takes
-    # a kernel without the general one's zero tests. It must give the same bytes, hostile blocks included.
+    # a kernel for its four coefficients that reach the output. It must give the same bytes, hostile blocks
+    # included.
     from cyjpeg import _decoder
     rng = np.random.default_rng(13)
     low_positions = [1, 8, 16, 9]     # zigzag 1..4 in natural order: (0,1), (1,0), (2,0), (1,1)
