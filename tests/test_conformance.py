@@ -219,6 +219,7 @@ def test_metadata_matches_pillow():
             failures.append(f"{row['file']}: density {header.density}")
         if header.orientation != image.getexif().get(0x0112, 1):
             failures.append(f"{row['file']}: orientation {header.orientation}")
+    print(f"\nmetadata: files where Pillow reports each {counts}; {len(failures)} differ")
     assert counts["icc_profile"] > 30 and counts["exif"] > 100
     assert not failures, "\n".join(failures)
 
@@ -228,6 +229,7 @@ def test_orientation_matches_exif_transpose():
     rows = [row for row in corpus_rows() if row["file"] not in UNSUPPORTED]
     checked = set()
     failures = []
+    files = 0
     for row in rows:
         data = (CORPUS / row["file"]).read_bytes()
         image = pillow_open(data)
@@ -235,11 +237,13 @@ def test_orientation_matches_exif_transpose():
         if orientation == 1:
             continue
         checked.add(orientation)
+        files += 1
         ours = cyjpeg.decode(data, orientation=True)
         expected = np.asarray(ImageOps.exif_transpose(image))
         if ours.shape != expected.shape or int(np.abs(ours.astype(np.int16) - expected).max()) > 2:
             failures.append(f"{row['file']}: orientation {orientation} differs from exif_transpose")
         if cyjpeg.decode(data, orientation=False).shape[:2] != image.size[::-1]:
             failures.append(f"{row['file']}: orientation=False must leave the pixels as stored")
+    print(f"\norientation: {files} files with orientations {sorted(checked)}, {len(failures)} failures")
     assert checked >= set(range(2, 9)), f"corpus orientations seen: {sorted(checked)}"
     assert not failures, "\n".join(failures)
